@@ -1,0 +1,70 @@
+# Two commands on a fresh machine: `make run` and `make test`. Everything else is a helper.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+FLASK  := $(BIN)/flask --app nrm
+STAMP  := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml | sha1sum | cut -c1-12)
+TSTAMP := $(VENV)/.installed-test-$(shell cat setup.cfg pyproject.toml | sha1sum | cut -c1-12)
+PG_BIN := /usr/lib/postgresql/15/bin
+APT    := $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get
+
+.PHONY: help run test install install-test system-deps compile translations lint serve test-sqlite test-postgres bench clean
+
+help:
+	@echo "make run    - set everything up (venv, keys, database, demo accounts) and serve http://127.0.0.1:5000"
+	@echo "make test   - install what the tests need (incl. chromium, PostgreSQL 15) and run the whole suite"
+	@echo "make translations - re-extract strings and update the ky/ru/en catalogs"
+
+$(STAMP): setup.cfg pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	rm -f $(VENV)/.installed-*; touch $@
+
+$(TSTAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(STAMP)
+install-test: $(TSTAMP)
+
+compile: $(STAMP)
+	$(BIN)/pybabel -q compile -d nrm/translations
+
+translations: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o nrm/translations/messages.pot .
+	$(BIN)/pybabel update -i nrm/translations/messages.pot -d nrm/translations --no-fuzzy-matching --ignore-obsolete
+
+run: compile
+	NRM_ENV=$${NRM_ENV:-development} $(FLASK) init --demo
+	NRM_ENV=$${NRM_ENV:-development} $(FLASK) run --host 127.0.0.1 --port 5000
+
+# Debian's chromium (Playwright drives it; it cannot download its own browser here) and PostgreSQL 15.
+system-deps:
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x $(PG_BIN)/initdb ]; then \
+	  echo "Installing system packages: chromium postgresql-15"; \
+	  $(APT) update -qq && $(APT) install -y -qq chromium postgresql-15 >/dev/null; \
+	fi
+	@test -x /usr/bin/chromium || { echo "chromium is missing: apt-get install chromium"; exit 1; }
+	@test -x $(PG_BIN)/initdb || { echo "PostgreSQL 15 is missing: apt-get install postgresql-15"; exit 1; }
+
+lint: install-test
+	$(BIN)/ruff check .
+
+test: system-deps install-test compile lint test-sqlite test-postgres
+
+test-sqlite: install-test compile
+	CI=$${CI:-} $(BIN)/python -m pytest
+
+# The same suite against a throwaway PostgreSQL 15 cluster on 127.0.0.1, removed afterwards.
+test-postgres: install-test compile
+	tests/postgres.sh $(BIN)/python -m pytest
+
+bench: install-test compile
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build *.egg-info

@@ -1,0 +1,84 @@
+"""The NRM application: ``create_app`` builds and configures it.
+
+Configuration, lowest precedence first: ``nrm.config`` defaults, ``instance/config.py``, ``NRM_*``
+environment variables, then ``test_config``. The app refuses to start (``StartupError``) without a
+strong secret key, master keys and audit key, and says what to run.
+"""
+
+import logging
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from nrm.errors import StartupError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+log = logging.getLogger(__name__)
+
+
+def default_instance_path() -> Path:
+    return Path(os.environ.get("NRM_INSTANCE_PATH") or PROJECT_ROOT / "instance").resolve()
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    instance_path = (test_config or {}).get("INSTANCE_PATH") or default_instance_path()
+    app = Flask(
+        __name__,
+        instance_path=str(instance_path),
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    _configure(app, test_config)
+
+    from nrm import web
+    from nrm.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"),
+                     render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    babel.init_app(app, locale_selector=web.select_locale)
+    web.init_app(app)
+
+    from nrm.admin import bp as admin_bp
+    from nrm.auth import bp as auth_bp
+    from nrm.home import bp as home_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(home_bp)
+    app.register_blueprint(admin_bp)
+
+    from nrm import cli
+
+    cli.init_app(app)
+    return app
+
+
+def _configure(app: Flask, test_config: dict | None) -> None:
+    from nrm.security import keys
+
+    app.config.from_object("nrm.config")
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("NRM")
+    if test_config:
+        app.config.update(test_config)
+
+    cfg = app.config
+    if cfg["ENV"] not in {"production", "development", "test"}:
+        raise StartupError(f"NRM_ENV must be production, development or test, not {cfg['ENV']!r}.")
+    if cfg.get("SESSION_COOKIE_SECURE") is None:
+        cfg["SESSION_COOKIE_SECURE"] = cfg["ENV"] == "production"
+    database_url = cfg.get("DATABASE_URL") or cfg.get("SQLALCHEMY_DATABASE_URI")
+    if not database_url:
+        database_url = "sqlite:///" + str(Path(app.instance_path) / "nrm.sqlite3")
+    cfg["SQLALCHEMY_DATABASE_URI"] = database_url
+    cfg["PERMANENT_SESSION_LIFETIME"] = cfg["SESSION_ABSOLUTE_TIMEOUT"]
+
+    key_dir = Path(cfg.get("KEY_DIR") or Path(app.instance_path) / "keys")
+    cfg["SECRET_KEY"] = keys.load_secret_key(cfg, key_dir)
+    app.extensions["nrm_keyring"] = keys.load_keyring(cfg, key_dir)
+    app.extensions["nrm_audit_key"] = keys.load_audit_key(cfg, key_dir)

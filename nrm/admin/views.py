@@ -1,0 +1,172 @@
+"""Account and organisation administration views."""
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from forms.admin import AccountForm, ActionForm, OrganisationForm
+from nrm import labels
+from nrm.admin import bp
+from nrm.core.reference import ORGANISATION_KINDS, REGIONS, ROLES
+from nrm.errors import ValidationFailed
+from nrm.extensions import db
+from nrm.models import Organisation, User
+from nrm.security import policy
+from nrm.services import accounts
+
+
+def _account_form() -> AccountForm:
+    form = AccountForm()
+    form.role.choices = [(r, labels.ROLE_LABELS[r]) for r in ROLES]
+    orgs = db.session.scalars(
+        db.select(Organisation).where(Organisation.active.is_(True)).order_by(Organisation.name)
+    ).all()
+    form.organisation.choices = [(o.id, f"{o.name} ({o.code})") for o in orgs]
+    return form
+
+
+def _organisation_form() -> OrganisationForm:
+    form = OrganisationForm()
+    form.kind.choices = [(k, labels.ORGANISATION_KIND_LABELS[k]) for k in ORGANISATION_KINDS]
+    form.region.choices = [("", _("None (abroad or national)"))] + [
+        (r, f"{labels.REGION_LABELS[r]} ({r})") for r in REGIONS
+    ]
+    orgs = db.session.scalars(db.select(Organisation).order_by(Organisation.name)).all()
+    form.parent.choices = [(0, _("None"))] + [(o.id, f"{o.name} ({o.code})") for o in orgs]
+    return form
+
+
+def _accounts_page(form, status=200):
+    users = db.session.scalars(db.select(User).order_by(User.username)).all()
+    locked = {u.id: accounts.locked_until(u.username) for u in users}
+    return render_template("admin/accounts.html", form=form, users=users, locked=locked,
+                           action_form=ActionForm()), status
+
+
+@bp.route("/accounts", methods=["GET", "POST"])
+@policy.requires("list_accounts")
+def account_list():
+    form = _account_form()
+    if form.validate_on_submit():
+        policy.require(current_user, "create_account")
+        org = db.get_or_404(Organisation, form.organisation.data)
+        try:
+            user, password = accounts.create_user(
+                current_user, username=form.username.data, role=form.role.data, organisation=org
+            )
+        except ValidationFailed as problem:
+            getattr(form, problem.field or "username").errors.append(problem.message)
+            db.session.rollback()
+            return _accounts_page(form, 422)
+        db.session.commit()
+        # Shown once, in this response only; never stored in clear or sent again.
+        return render_template("admin/one_time_password.html", user=user, password=password)
+    return _accounts_page(form, 422 if form.errors else 200)
+
+
+def _target_user(user_id: int) -> User:
+    user = db.get_or_404(User, user_id)
+    policy.require(current_user, "manage_account", user)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    return user
+
+
+@bp.post("/accounts/<int:user_id>/disable")
+def account_disable(user_id):
+    user = _target_user(user_id)
+    accounts.set_user_active(current_user, user, False)
+    db.session.commit()
+    flash(_("Account %(name)s is disabled; its sessions are ended.", name=user.username), "success")
+    return redirect(url_for("admin.account_list"))
+
+
+@bp.post("/accounts/<int:user_id>/enable")
+def account_enable(user_id):
+    user = _target_user(user_id)
+    accounts.set_user_active(current_user, user, True)
+    db.session.commit()
+    flash(_("Account %(name)s is enabled.", name=user.username), "success")
+    return redirect(url_for("admin.account_list"))
+
+
+@bp.post("/accounts/<int:user_id>/unlock")
+def account_unlock(user_id):
+    user = _target_user(user_id)
+    accounts.unlock(current_user, user)
+    db.session.commit()
+    flash(_("Account %(name)s is unlocked.", name=user.username), "success")
+    return redirect(url_for("admin.account_list"))
+
+
+@bp.post("/accounts/<int:user_id>/reset-password")
+def account_reset_password(user_id):
+    user = _target_user(user_id)
+    password = accounts.reset_password(current_user, user)
+    db.session.commit()
+    return render_template("admin/one_time_password.html", user=user, password=password)
+
+
+@bp.post("/accounts/<int:user_id>/reset-second-factor")
+def account_reset_second_factor(user_id):
+    user = _target_user(user_id)
+    accounts.reset_second_factor(current_user, user)
+    db.session.commit()
+    flash(_("Two-step verification of %(name)s is reset; they enrol again at next sign-in.",
+            name=user.username), "success")
+    return redirect(url_for("admin.account_list"))
+
+
+@bp.route("/organisations", methods=["GET", "POST"])
+@policy.requires("list_organisations")
+def organisation_list():
+    form = _organisation_form()
+    status = 200
+    if form.validate_on_submit():
+        policy.require(current_user, "manage_organisation")
+        parent = db.session.get(Organisation, form.parent.data) if form.parent.data else None
+        try:
+            org = accounts.create_organisation(
+                current_user, code=form.code.data, name=form.name.data, kind=form.kind.data,
+                region=form.region.data or None, parent=parent,
+            )
+        except ValidationFailed as problem:
+            getattr(form, problem.field or "code").errors.append(problem.message)
+            db.session.rollback()
+            status = 422
+        else:
+            db.session.commit()
+            flash(_("Organisation %(name)s is created.", name=org.name), "success")
+            return redirect(url_for("admin.organisation_list"))
+    elif form.errors:
+        status = 422
+    orgs = db.session.scalars(db.select(Organisation).order_by(Organisation.name)).all()
+    return render_template("admin/organisations.html", form=form, organisations=orgs,
+                           action_form=ActionForm()), status
+
+
+def _target_organisation(org_id: int) -> Organisation:
+    org = db.get_or_404(Organisation, org_id)
+    policy.require(current_user, "manage_organisation", org)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    return org
+
+
+@bp.post("/organisations/<int:org_id>/disable")
+def organisation_disable(org_id):
+    org = _target_organisation(org_id)
+    accounts.set_organisation_active(current_user, org, False)
+    db.session.commit()
+    flash(_("Organisation %(name)s is disabled; its members are signed out.", name=org.name),
+          "success")
+    return redirect(url_for("admin.organisation_list"))
+
+
+@bp.post("/organisations/<int:org_id>/enable")
+def organisation_enable(org_id):
+    org = _target_organisation(org_id)
+    accounts.set_organisation_active(current_user, org, True)
+    db.session.commit()
+    flash(_("Organisation %(name)s is enabled.", name=org.name), "success")
+    return redirect(url_for("admin.organisation_list"))

@@ -1,0 +1,223 @@
+"""Command-line interface: ``flask --app nrm …``.
+
+``init`` is registered through the ``flask.commands`` entry point (setup.cfg) rather than on the
+app, because it must run before the keys exist and the app refuses to start without them.
+"""
+
+import os
+import sys
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from nrm.errors import StartupError, ValidationFailed
+
+BASE_ORGANISATION = ("mlssm", "Ministry of Labour, Social Security and Migration — NRM coordination",
+                     "mlssm_central", "KG-GB")
+
+# Demo organisations: fictitious units are named "Demo"; the real bodies named in the sources
+# (001:849 crisis centres, 001:779 Procurator General's Office) carry names only, no contacts.
+DEMO_ORGANISATIONS = (
+    ("demo-police-bishkek", "Demo: Internal affairs unit, Bishkek", "police_unit", "KG-GB", True),
+    ("demo-customs-manas", "Demo: Customs post, Manas airport", "customs_post", "KG-C", True),
+    ("sezim", "Sezim crisis centre (Bishkek)", "crisis_centre", "KG-GB", False),
+    ("ak-jurok", "Ak-Jurok crisis centre (Osh)", "crisis_centre", "KG-GO", False),
+    ("gpo", "Procurator General's Office — trafficking statistics working group",
+     "prosecutor_office", "KG-GB", False),
+    ("ombudsman", "Ombudsman (Akyikatchy) of the Kyrgyz Republic", "ombudsman", "KG-GB", False),
+)
+DEMO_ACCOUNTS = (
+    ("demo-officer", "screening_officer", "demo-police-bishkek"),
+    ("demo-customs", "screening_officer", "demo-customs-manas"),
+    ("demo-caseworker", "case_worker", "sezim"),
+    ("demo-coordinator", "coordinator", "mlssm"),
+    ("demo-analyst", "analyst", "gpo"),
+    ("demo-auditor", "auditor", "ombudsman"),
+    ("demo-admin", "administrator", "mlssm"),
+)
+DEMO_CONFIG = '''"""Written by `flask --app nrm init --demo`: this is a demonstration instance."""
+ENV = "development"
+'''
+
+
+def _fail(message: str):
+    raise click.ClickException(message)
+
+
+@click.command("init", help="Create instance/ (keys, database), base data; --demo adds demo accounts.")
+@click.option("--demo", is_flag=True, help="Create demo organisations and one demo account per role.")
+def init_command(demo: bool) -> None:
+    from nrm import create_app, default_instance_path
+    from nrm.security import keys
+
+    if demo and os.environ.get("NRM_ENV") == "production":
+        _fail("init --demo refuses to run with NRM_ENV=production: demo accounts are not for production.")
+    instance = default_instance_path()
+    instance.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(instance, 0o700)
+    created = keys.ensure_key_files(instance / "keys") if not _keys_from_environment() else []
+    for name in created:
+        click.echo(f"created instance/keys/{name} (mode 0600): back it up; without it nothing can be read")
+    config_file = instance / "config.py"
+    if demo and not config_file.exists():
+        config_file.write_text(DEMO_CONFIG, encoding="utf-8")
+    try:
+        app = create_app()
+    except StartupError as problem:
+        _fail(str(problem))
+    if demo and app.config["ENV"] == "production":
+        _fail("init --demo refuses to run: this instance is configured as production (ENV).")
+    with app.app_context():
+        _init_database(app, demo)
+
+
+def _keys_from_environment() -> bool:
+    return all(os.environ.get(k) for k in ("NRM_SECRET_KEY", "NRM_MASTER_KEYS", "NRM_AUDIT_KEY"))
+
+
+def _init_database(app, demo: bool) -> None:
+    import flask_migrate
+
+    from nrm.extensions import db
+    from nrm.models import Organisation
+
+    flask_migrate.upgrade()
+    from nrm.services import accounts
+
+    if not db.session.scalar(db.select(Organisation.id).where(Organisation.code == BASE_ORGANISATION[0])):
+        code, name, kind, region = BASE_ORGANISATION
+        accounts.create_organisation(None, code=code, name=name, kind=kind, region=region)
+    db.session.commit()
+    click.echo(f"database ready: {_describe_database(app)}")
+    if demo:
+        _seed_demo()
+
+
+def _describe_database(app) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(app.config["SQLALCHEMY_DATABASE_URI"]).render_as_string(hide_password=True)
+
+
+def _seed_demo() -> None:
+    from nrm.clock import now
+    from nrm.extensions import db
+    from nrm.models import Organisation, User
+    from nrm.security import totp
+    from nrm.services import accounts
+
+    orgs = {o.code: o for o in db.session.scalars(db.select(Organisation))}
+    for code, name, kind, region, is_demo in DEMO_ORGANISATIONS:
+        if code not in orgs:
+            orgs[code] = accounts.create_organisation(None, code=code, name=name, kind=kind,
+                                                      region=region, is_demo=is_demo)
+    rows = []
+    for username, role, org_code in DEMO_ACCOUNTS:
+        user = db.session.scalar(db.select(User).where(User.username == username))
+        if user is None:
+            user, password = accounts.create_user(None, username=username, role=role,
+                                                  organisation=orgs[org_code], is_demo=True)
+        elif not user.is_demo:
+            _fail(f"{username} exists and is not a demo account; refusing to touch it.")
+        else:
+            password = accounts.reset_password(None, user)
+        if user.totp_enrolled_at is None:
+            db.session.flush()
+            totp.new_secret(user)
+            user.totp_enrolled_at = now()
+        rows.append((username, role, org_code, password))
+    db.session.commit()
+    click.echo("\nDemo accounts (one-time passwords: each sign-in asks for a new password first).")
+    click.echo("Second factor: `flask --app nrm users code USERNAME` prints the current 6-digit code.\n")
+    click.echo(f"{'user name':<18} {'role':<18} {'organisation':<20} one-time password")
+    for username, role, org_code, password in rows:
+        click.echo(f"{username:<18} {role:<18} {org_code:<20} {password}")
+    click.echo("")
+
+
+users = click.Group("users", help="Manage user accounts.")
+
+
+@users.command("create")
+@click.option("--username", required=True)
+@click.option("--role", required=True, type=click.Choice(
+    ["screening_officer", "case_worker", "coordinator", "analyst", "auditor", "administrator"]))
+@click.option("--org", "org_code", required=True, help="Organisation code.")
+@click.option("--password-stdin", is_flag=True, help="Read the initial password from standard input.")
+@with_appcontext
+def users_create(username, role, org_code, password_stdin):
+    from nrm.extensions import db
+    from nrm.models import Organisation
+    from nrm.services import accounts
+
+    org = db.session.scalar(db.select(Organisation).where(Organisation.code == org_code.lower()))
+    if org is None:
+        _fail(f"No organisation with code {org_code!r}.")
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
+    try:
+        user, generated = accounts.create_user(None, username=username, role=role,
+                                               organisation=org, password=password)
+    except ValidationFailed as problem:
+        db.session.rollback()
+        _fail(str(problem.message))
+    db.session.commit()
+    click.echo(f"created {user.username} ({role}, {org.code})")
+    if generated:
+        click.echo(f"one-time password: {generated}")
+    click.echo("The user sets their own password and enrols the second factor at first sign-in.")
+
+
+def _user_or_fail(username):
+    from nrm.extensions import db
+    from nrm.models import User
+
+    user = db.session.scalar(db.select(User).where(User.username == username.strip().lower()))
+    if user is None:
+        _fail(f"No user {username!r}.")
+    return user
+
+
+@users.command("disable")
+@click.argument("username")
+@with_appcontext
+def users_disable(username):
+    from nrm.extensions import db
+    from nrm.services import accounts
+
+    user = _user_or_fail(username)
+    accounts.set_user_active(None, user, False)
+    db.session.commit()
+    click.echo(f"disabled {user.username}; its sessions are ended")
+
+
+@users.command("enable")
+@click.argument("username")
+@with_appcontext
+def users_enable(username):
+    from nrm.extensions import db
+    from nrm.services import accounts
+
+    user = _user_or_fail(username)
+    accounts.set_user_active(None, user, True)
+    db.session.commit()
+    click.echo(f"enabled {user.username}")
+
+
+@users.command("code")
+@click.argument("username")
+@with_appcontext
+def users_code(username):
+    """Print the current TOTP code of a demo account (refused for every other account)."""
+    from nrm.security import totp
+
+    user = _user_or_fail(username)
+    if not user.is_demo or current_app.config["ENV"] == "production":
+        _fail("users code works only for demo accounts of a demo instance.")
+    if user.totp_secret is None:
+        _fail(f"{user.username} has no second factor yet.")
+    click.echo(totp.current_code(user))
+
+
+def init_app(app) -> None:
+    app.cli.add_command(users)

@@ -1,0 +1,69 @@
+"""Default configuration of the NRM application.
+
+Precedence (lowest first): these defaults, ``instance/config.py``, ``NRM_*`` environment
+variables (``NRM_SECRET_KEY`` sets ``SECRET_KEY``; values are parsed as JSON when they can be),
+then the ``test_config`` mapping given to ``create_app``.
+
+Values marked *default* are our configurable choices, not Kyrgyz law (DOMAIN.md §7).
+"""
+
+from datetime import timedelta
+
+# "production" unless told otherwise: secure cookies, real hashing cost, no demo accounts.
+# `make run` and `init --demo` set "development"; the test suite sets "test".
+ENV = "production"
+
+# Set by `flask --app nrm init` from instance/keys/secret.key; may be given as NRM_SECRET_KEY.
+SECRET_KEY = None
+# Key-encryption keys of the vault: instance/keys/master/<key-id>.key, or NRM_MASTER_KEYS as
+# "key-id:base64url-key,key-id:base64url-key". The newest key id (sorted) seals new data.
+MASTER_KEYS = None
+# HMAC key of the audit trail, kept outside the database: instance/keys/audit.key or NRM_AUDIT_KEY.
+AUDIT_KEY = None
+
+# SQLite in instance/ unless NRM_DATABASE_URL names another database (PostgreSQL in production).
+DATABASE_URL = None
+# hide_parameters: a database error must never carry field values into a log.
+SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
+
+# Languages of the interface; the first is the fallback (Kyrgyz is the State language).
+LANGUAGES = ("ky", "ru", "en")
+BABEL_DEFAULT_LOCALE = "ky"
+BABEL_DEFAULT_TIMEZONE = "Asia/Bishkek"
+
+# Sessions: only an opaque session id lives in the signed cookie; the rest is server-side.
+SESSION_IDLE_TIMEOUT = timedelta(minutes=15)
+SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=8)
+# A password accepted but a second factor not yet given expires after this long.
+SESSION_PENDING_TIMEOUT = timedelta(minutes=5)
+SESSION_COOKIE_NAME = "nrm_session"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = None  # None = True in production, False elsewhere (set in create_app)
+PERMANENT_SESSION_LIFETIME = SESSION_ABSOLUTE_TIMEOUT
+
+# Passwords (Argon2id). None = argon2-cffi's RFC 9106 "low memory" profile (t=3, m=64 MiB, p=4),
+# above the OWASP minimums. Tests pass fast parameters; production must not.
+PASSWORD_HASH_PARAMS = None
+PASSWORD_MIN_LENGTH = 12
+PASSWORD_MAX_LENGTH = 256
+
+# Per-account lockout: LOCKOUT_THRESHOLD failures within LOCKOUT_WINDOW lock for LOCKOUT_DURATION.
+LOCKOUT_THRESHOLD = 5
+LOCKOUT_WINDOW = timedelta(minutes=1)
+LOCKOUT_DURATION = timedelta(minutes=15)
+# Per-address limit on sign-in attempts, against password spraying across many accounts.
+RATELIMIT_ENABLED = True
+RATELIMIT_STORAGE_URI = "memory://"
+RATELIMIT_LOGIN = "30 per minute"
+RATELIMIT_HEADERS_ENABLED = False
+
+# Second factor: every role by default (the issue requires it for roles that see personal data;
+# administrators and auditors hold keys to the kingdom, so they get it too).
+TOTP_REQUIRED_ROLES = (
+    "screening_officer", "case_worker", "coordinator", "analyst", "auditor", "administrator",
+)
+TOTP_ISSUER = "NRM Kyrgyz Republic"
+
+WTF_CSRF_TIME_LIMIT = 8 * 3600
+MAX_CONTENT_LENGTH = 16 * 1024 * 1024

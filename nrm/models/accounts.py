@@ -1,0 +1,115 @@
+"""Organisations, user accounts, server-side sessions and sign-in throttling."""
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, Index, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+
+from nrm.clock import now
+from nrm.core.reference import ORGANISATION_KINDS, REGIONS, ROLES
+from nrm.extensions import db
+from nrm.models.types import UTCDateTime
+
+
+class Organisation(db.Model):
+    __tablename__ = "organisation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(40))
+    region: Mapped[str | None] = mapped_column(String(8))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+    active: Mapped[bool] = mapped_column(default=True)
+    is_demo: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+    parent: Mapped["Organisation | None"] = relationship(remote_side=[id])
+
+    @validates("kind")
+    def _check_kind(self, _key, value):
+        if value not in ORGANISATION_KINDS:
+            raise ValueError(f"unknown organisation kind {value!r}")
+        return value
+
+    @validates("region")
+    def _check_region(self, _key, value):
+        if value is not None and value not in REGIONS:
+            raise ValueError(f"unknown region {value!r}")
+        return value
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(32))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    must_change_password: Mapped[bool] = mapped_column(default=True)
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # TOTP seed, sealed by the vault (context user_account.totp_secret:<id>).
+    totp_secret: Mapped[bytes | None] = mapped_column(LargeBinary)
+    totp_enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Highest TOTP time step accepted so far: a code is good once.
+    totp_last_step: Mapped[int | None]
+    language: Mapped[str | None] = mapped_column(String(8))
+    active: Mapped[bool] = mapped_column(default=True)
+    is_demo: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    organisation: Mapped[Organisation] = relationship()
+
+    @validates("role")
+    def _check_role(self, _key, value):
+        if value not in ROLES:
+            raise ValueError(f"unknown role {value!r}")
+        return value
+
+    @validates("username")
+    def _normalise_username(self, _key, value):
+        return value.strip().lower()
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login
+        return bool(self.active and self.organisation.active)
+
+
+class AuthSession(db.Model):
+    """A server-side session. The cookie holds only a random token; its SHA-256 is stored here.
+
+    ``stage`` is ``password_change``, ``totp_enrol`` or ``totp`` while sign-in is under way and
+    ``active`` once complete; only an active session authenticates requests.
+    """
+
+    __tablename__ = "auth_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    stage: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    end_reason: Mapped[str | None] = mapped_column(String(20))
+
+    user: Mapped[User] = relationship()
+
+    __table_args__ = (Index("ix_auth_session_user_open", "user_id", "ended_at"),)
+
+
+class LoginThrottle(db.Model):
+    """Failed sign-in attempts per username (known or not, so the lock reveals nothing).
+
+    ``name_hash`` is a SHA-256 of the normalised username typed, not a user id.
+    """
+
+    __tablename__ = "login_throttle"
+
+    name_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    failures: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,1 @@
+"""Security components: keys, vault, passwords, access policy, audit trail."""

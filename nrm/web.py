@@ -1,0 +1,161 @@
+"""Request-level security and presentation: the login gate, response headers, the locale,
+error pages and template helpers.
+
+The gate is an allow-list: an endpoint not named in ``PUBLIC_ENDPOINTS`` (or a sign-in step
+endpoint for a pending session) needs a fully signed-in user.
+"""
+
+from urllib.parse import urlsplit
+
+from flask import flash, g, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from nrm import labels
+from nrm.extensions import login_manager
+from nrm.services import sessions
+
+PUBLIC_ENDPOINTS = {"static", "auth.login", "home.health", "home.set_language"}
+# Reachable with a session that passed the password but not yet the whole sign-in.
+SIGN_IN_ENDPOINTS = {"auth.new_password", "auth.enrol", "auth.second_factor", "auth.logout"}
+
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "font-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; "
+       "frame-ancestors 'none'; object-src 'none'")
+
+END_REASON_MESSAGES = {
+    "idle": _l("You were signed out after 15 minutes without activity. Sign in again."),
+    "absolute": _l("Your session reached its 8-hour limit. Sign in again."),
+    "disabled": _l("Your account has been disabled. Contact your administrator."),
+    "reset": _l("Your sign-in details were reset by an administrator. Sign in again."),
+    "pending_expired": _l("Sign-in took too long. Start again."),
+}
+
+ERROR_MESSAGES = {
+    400: _l("The request could not be understood. Go back and try again."),
+    403: _l("You do not have access to this page."),
+    404: _l("This page does not exist."),
+    405: _l("This action is not available here."),
+    413: _l("What you sent is too large."),
+    429: _l("Too many attempts. Wait a minute and try again."),
+    500: _l("Something went wrong on our side. Nothing you entered was shown to anyone. "
+            "Try again; if it happens again, tell your administrator the time it happened."),
+}
+
+
+def init_app(app):
+    login_manager.request_loader(_load_user)
+    login_manager.login_view = "auth.login"
+    app.before_request(_login_gate)
+    app.after_request(_security_headers)
+    for code in ERROR_MESSAGES:
+        app.register_error_handler(code, _error_page)
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.context_processor(_template_globals)
+    app.jinja_env.globals.update(labels=labels)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, _record):
+    import sqlite3
+
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA secure_delete=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
+
+
+def _load_user(_request):
+    record = sessions.current()
+    if record is None:
+        return None
+    sessions.touch(record)
+    return record.user
+
+
+def _login_gate():
+    endpoint = request.endpoint
+    if endpoint in PUBLIC_ENDPOINTS:
+        return None
+    if current_user.is_authenticated:
+        return None
+    if endpoint in SIGN_IN_ENDPOINTS and sessions.current(stage=None) is not None:
+        return None
+    reason = g.get("session_end_reason")
+    if reason in END_REASON_MESSAGES:
+        flash(END_REASON_MESSAGES[reason], "warning")
+    if request.method == "GET" and endpoint is not None:
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    return redirect(url_for("auth.login"))
+
+
+def safe_next(target: str | None) -> str | None:
+    """Accept only a local absolute path; anything else could send the user to another site."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
+
+
+def _security_headers(response):
+    headers = response.headers
+    headers["Content-Security-Policy"] = CSP
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["X-Frame-Options"] = "DENY"
+    headers["Referrer-Policy"] = "no-referrer"
+    headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    headers["Cross-Origin-Resource-Policy"] = "same-origin"
+    headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), payment=()"
+    if request.endpoint != "static":
+        headers["Cache-Control"] = "no-store"
+        headers["Pragma"] = "no-cache"
+    if request.is_secure:
+        headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    return response
+
+
+def _error_page(error):
+    code = getattr(error, "code", 500) or 500
+    if code == 500:
+        from nrm.extensions import db
+
+        db.session.rollback()
+    return render_template("errors/error.html", code=code, message=ERROR_MESSAGES.get(code)), code
+
+
+def _csrf_error(_error):
+    # An expired or missing CSRF token: usually a form left open too long.
+    message = _("This form expired or was sent from elsewhere. Reload the page and send it again.")
+    return render_template("errors/error.html", code=400, message=message), 400
+
+
+def select_locale():
+    from flask import current_app
+
+    languages = current_app.config["LANGUAGES"]
+    if current_user and current_user.is_authenticated and current_user.language in languages:
+        return current_user.language
+    if session.get("lang") in languages:
+        return session["lang"]
+    return request.accept_languages.best_match(languages)
+
+
+def _template_globals():
+    from flask import current_app
+
+    return {
+        "get_locale": get_locale,
+        "languages": current_app.config["LANGUAGES"],
+        "language_names": labels.LANGUAGE_NAMES,
+        "is_demo_deployment": current_app.config["ENV"] != "production",
+    }
