@@ -74,6 +74,13 @@ def _push_request_context():
 
 
 @pytest.fixture
+def client(app):
+    """Override pytest-flask's, which keeps the last request's context pushed (``with client``)
+    and so leaks one client's ``g`` into the requests of another."""
+    return app.test_client()
+
+
+@pytest.fixture
 def app(tmp_path, clock):
     app = create_app(base_config(tmp_path, CLOCK=clock))
     with app.app_context():

@@ -69,7 +69,9 @@ def check_policy(password: str, username: str | None = None) -> None:
             _("Use at most %(n)d characters.", n=cfg["PASSWORD_MAX_LENGTH"]), field="password"
         )
     lowered = password.lower()
-    if lowered in common_passwords() or len(set(lowered)) < 4:
+    # A common password with digits or symbols stuck on the end is still a common password.
+    stem = lowered.rstrip("0123456789!@#$%^&*.?_-+= ")
+    if lowered in common_passwords() or stem in common_passwords() or len(set(lowered)) < 4:
         raise ValidationFailed(
             _("This password is too common or too easy to guess. Choose another."), field="password"
         )

@@ -107,7 +107,6 @@ def sign_in(username: str, password: str) -> SignIn:
         audit.record("auth.login", object_type="user", object_id=user.id, outcome="disabled")
         db.session.commit()
         return SignIn(stage=None, disabled=True)
-    _clear_failures(username)
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)
     stage = next_stage(user)
@@ -123,6 +122,8 @@ def sign_in(username: str, password: str) -> SignIn:
 
 
 def _complete(user: User) -> None:
+    # Failures (of either factor) are forgiven only when the whole sign-in succeeds.
+    _clear_failures(user.username)
     user.last_login_at = now()
     audit.record("auth.login", object_type="user", object_id=user.id, actor=user)
 
@@ -142,7 +143,6 @@ def second_factor(record, code: str) -> SignIn:
     """Check the TOTP code of a pending session (enrolment confirmation or ordinary sign-in)."""
     user = record.user
     if totp.accept(user, code):
-        _clear_failures(user.username)
         if user.totp_enrolled_at is None:
             user.totp_enrolled_at = now()
             audit.record("account.totp_enrolled", object_type="user", object_id=user.id, actor=user)

@@ -20,6 +20,8 @@ from nrm.models import AuthSession
 ACTIVE = "active"
 # Write last_seen_at at most this often: an idle timeout accurate to the minute is enough.
 _TOUCH_EVERY = timedelta(seconds=60)
+# What survives the regeneration of a session: the chosen language and where to go after sign-in.
+_CARRIED_OVER = ("lang", "next")
 
 
 def _hash(token: str) -> str:
@@ -32,10 +34,10 @@ def start(user, stage: str) -> AuthSession:
     record = AuthSession(token_hash=_hash(token), user=user, stage=stage,
                          created_at=now(), last_seen_at=now())
     db.session.add(record)
-    lang = session.get("lang")
+    carried = {key: session[key] for key in _CARRIED_OVER if key in session}
     session.clear()
-    if lang:
-        session["lang"] = lang
+    g.pop("csrf_token", None)  # the CSRF token lived in the old session
+    session.update(carried)
     session["sid"] = token
     session.permanent = True
     g.auth_session = record
