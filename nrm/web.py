@@ -5,6 +5,7 @@ The gate is an allow-list: an endpoint not named in ``PUBLIC_ENDPOINTS`` (or a s
 endpoint for a pending session) needs a fully signed-in user.
 """
 
+import os
 from urllib.parse import urlsplit
 
 from flask import flash, g, redirect, render_template, request, session, url_for
@@ -140,9 +141,13 @@ def _csrf_error(_error):
 
 
 def select_locale():
-    from flask import current_app
+    from flask import current_app, has_request_context
 
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        # command line: the operator's own locale when it is one of ours, else English
+        lang = (os.environ.get("LC_ALL") or os.environ.get("LANG") or "")[:2]
+        return lang if lang in languages else "en"
     if current_user and current_user.is_authenticated and current_user.language in languages:
         return current_user.language
     if session.get("lang") in languages:

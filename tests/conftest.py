@@ -61,6 +61,22 @@ def base_config(tmp_path, **extra) -> dict:
     return config
 
 
+@pytest.fixture(scope="session", autouse=True)
+def compiled_translations():
+    """Compile the .po catalogs, as `make` does, so pages render in ky/ru/en."""
+    from pathlib import Path
+
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    root = Path(__file__).resolve().parent.parent / "nrm" / "translations"
+    for po in root.glob("*/LC_MESSAGES/messages.po"):
+        with po.open("rb") as handle:
+            catalog = read_po(handle)
+        with po.with_suffix(".mo").open("wb") as handle:
+            write_mo(handle, catalog)
+
+
 @pytest.fixture
 def clock():
     return FakeClock()
@@ -78,6 +94,11 @@ def client(app):
     """Override pytest-flask's, which keeps the last request's context pushed (``with client``)
     and so leaks one client's ``g`` into the requests of another."""
     return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
 
 
 @pytest.fixture
@@ -182,3 +203,16 @@ def login(app, client, clock):
         return account
 
     return _login
+
+
+def reset_database(url: str) -> None:
+    """Empty a test database completely (tables of the app and of Alembic)."""
+    from sqlalchemy import create_engine, text
+
+    if not url.startswith("postgresql"):
+        return  # SQLite test databases are fresh files
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
