@@ -54,7 +54,7 @@ def base_config(tmp_path, **extra) -> dict:
         "DATABASE_URL": url,
         "PASSWORD_HASH_PARAMS": FAST_ARGON2,
         "RATELIMIT_ENABLED": False,
-        "SERVER_NAME": None,
+        "BABEL_DEFAULT_LOCALE": "en",  # assertions read English unless a test picks a language
         **fresh_keys(),
     }
     config.update(extra)
@@ -108,9 +108,15 @@ def app(tmp_path, clock):
         _db.drop_all()
         _db.create_all()
     yield app
+    drop_database(app)
+
+
+def drop_database(app):
+    """Drop the test tables and close every pooled connection (PostgreSQL counts them)."""
     with app.app_context():
         _db.session.remove()
         _db.drop_all()
+        _db.engine.dispose()
 
 
 def csrf_from(html: str) -> str:

@@ -93,3 +93,14 @@ def test_form_errors_come_in_the_users_language(app, client):
     page = response.get_data(as_text=True)
     assert "Имя пользователя или пароль" in page or "неверн" in page.lower()
     assert 'value="aud-ru"' in page  # what was typed is kept
+
+
+def test_kyrgyz_is_the_default_language(tmp_path):
+    from nrm import create_app
+    from tests.conftest import base_config
+
+    config = base_config(tmp_path)
+    del config["BABEL_DEFAULT_LOCALE"]
+    app = create_app(config)
+    page = app.test_client().get("/auth/login").get_data(as_text=True)
+    assert '<html lang="ky">' in page and "Кирүү" in page

@@ -5,7 +5,7 @@ import pytest
 from nrm.extensions import db
 from nrm.models import AuditEvent
 from nrm.web import PUBLIC_ENDPOINTS
-from tests.conftest import ROLE_ORGS, make_user, post_form
+from tests.conftest import ROLE_ORGS, drop_database, make_user, post_form
 
 ROLES = list(ROLE_ORGS)
 
@@ -152,4 +152,4 @@ def test_login_rate_limit_per_address(tmp_path):
     assert statuses == [200, 200, 200, 429]
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count(AuditEvent.id))) == 3
-        db.drop_all()
+    drop_database(app)

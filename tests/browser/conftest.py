@@ -1,0 +1,55 @@
+"""Browser fixtures: the real app served over HTTP on 127.0.0.1 and Debian's Chromium driven by
+Playwright (it cannot download a browser of its own here). A missing browser is a failure."""
+
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from nrm import create_app
+from nrm.extensions import db as _db
+from tests.conftest import base_config, drop_database
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync",
+                 "--disable-quic"]
+
+
+@pytest.fixture
+def live_app(tmp_path):
+    app = create_app(base_config(tmp_path))  # real clock: codes come from the wall time
+    with app.app_context():
+        _db.drop_all()
+        _db.create_all()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    app.config["LIVE_URL"] = f"http://127.0.0.1:{server.server_port}"
+    yield app
+    server.shutdown()
+    thread.join(timeout=5)
+    drop_database(app)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make test` (it installs Debian's chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
+                                             headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(locale="en-GB", viewport={"width": 1024, "height": 768})
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    yield page
+    context.close()
