@@ -65,5 +65,13 @@ TOTP_REQUIRED_ROLES = (
 )
 TOTP_ISSUER = "NRM Kyrgyz Republic"
 
+# Number of reverse proxies in front of the app (1 behind nginx): their X-Forwarded-For/-Proto/-Host
+# are then trusted, so the audit trail records the real client and cookies can be Secure.
+TRUSTED_PROXIES = 0
+
 WTF_CSRF_TIME_LIMIT = 8 * 3600
+# Flask-WTF's HTTPS Referer check cannot work with "Referrer-Policy: no-referrer" (browsers send
+# no Referer, and Origin is "null"); CSRF rests on the session-bound token, SameSite=Lax cookies
+# and the Sec-Fetch-Site check in nrm.web.
+WTF_CSRF_SSL_STRICT = False
 MAX_CONTENT_LENGTH = 16 * 1024 * 1024

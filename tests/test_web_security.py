@@ -153,3 +153,36 @@ def test_login_rate_limit_per_address(tmp_path):
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count(AuditEvent.id))) == 3
     drop_database(app)
+
+
+def test_behind_one_trusted_proxy_the_client_address_is_the_real_one(tmp_path):
+    from nrm import create_app
+    from tests.conftest import base_config
+
+    app = create_app(base_config(tmp_path, TRUSTED_PROXIES=1))
+    with app.app_context():
+        db.create_all()
+    client = app.test_client()
+    headers = {"X-Forwarded-For": "10.20.30.40", "X-Forwarded-Proto": "https"}
+    html = client.get("/auth/login", headers=headers).get_data(as_text=True)
+    from tests.conftest import csrf_from
+
+    response = client.post("/auth/login", headers=headers, base_url="http://localhost",
+                           data={"csrf_token": csrf_from(html), "username": "x", "password": "y"})
+    assert "max-age" in response.headers["Strict-Transport-Security"]
+    with app.app_context():
+        event = db.session.scalar(db.select(AuditEvent))
+        assert event.client_addr == "10.20.30.40"
+    drop_database(app)
+
+
+def test_a_post_the_browser_marks_cross_site_is_refused(app, client, login):
+    login("administrator")
+    response = post_form(client, "/admin/organisations", {"code": "xs", "name": "x",
+                         "kind": "ngo", "region": "", "parent": 0},
+                         headers={"Sec-Fetch-Site": "cross-site"})
+    assert response.status_code == 403
+    response = post_form(client, "/admin/organisations", {"code": "xs", "name": "x",
+                         "kind": "ngo", "region": "", "parent": 0},
+                         headers={"Sec-Fetch-Site": "same-origin"})
+    assert response.status_code == 302
