@@ -222,3 +222,8 @@ def reset_database(url: str) -> None:
         conn.execute(text("DROP SCHEMA public CASCADE"))
         conn.execute(text("CREATE SCHEMA public"))
     engine.dispose()
+
+
+def pytest_report_header(config):
+    url = os.environ.get("NRM_TEST_DATABASE_URL")
+    return f"nrm database: {'PostgreSQL ' + url.rsplit('@', 1)[-1] if url else 'SQLite (a file per test)'}"
