@@ -219,5 +219,28 @@ def users_code(username):
     click.echo(totp.current_code(user))
 
 
+audit_cli = click.Group("audit", help="The audit trail.")
+
+
+@audit_cli.command("verify")
+@with_appcontext
+def audit_verify():
+    """Check the whole hash chain; exit 1 naming the first broken event."""
+    from nrm.extensions import db
+    from nrm.security import audit
+
+    result = audit.verify()
+    audit.record("audit.verify", object_type="audit_trail", outcome="ok" if result.ok else "broken")
+    db.session.commit()
+    if not result.ok:
+        click.echo(f"audit trail BROKEN at event {result.broken_seq}"
+                   f"{f' (row id {result.broken_id})' if result.broken_id else ''}: {result.reason}. "
+                   f"{result.checked} events before it are intact.", err=True)
+        sys.exit(1)
+    click.echo(f"audit trail intact: {result.checked} events; head: event {result.head_seq}, "
+               f"{result.head_hash}")
+
+
 def init_app(app) -> None:
     app.cli.add_command(users)
+    app.cli.add_command(audit_cli)

@@ -41,6 +41,9 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = None  # None = True in production, False elsewhere (set in create_app)
 PERMANENT_SESSION_LIFETIME = SESSION_ABSOLUTE_TIMEOUT
+# Never re-send an unchanged cookie: a slow concurrent request (a favicon, a second tab) carrying
+# the cookie from before sign-in would otherwise overwrite the new one. Expiry is server-side.
+SESSION_REFRESH_EACH_REQUEST = False
 
 # Passwords (Argon2id). None = argon2-cffi's RFC 9106 "low memory" profile (t=3, m=64 MiB, p=4),
 # above the OWASP minimums. Tests pass fast parameters; production must not.

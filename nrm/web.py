@@ -52,6 +52,10 @@ ERROR_MESSAGES = {
 def init_app(app):
     login_manager.request_loader(_load_user)
     login_manager.login_view = "auth.login"
+    # Sessions are server-side (nrm.services.sessions); Flask-Login's own "protection" would only
+    # rewrite the cookie on requests that carry an old one.
+    login_manager.session_protection = None
+    app.before_request(_refuse_nul_bytes)
     app.before_request(_refuse_cross_site_writes)
     app.before_request(_login_gate)
     app.after_request(_security_headers)
@@ -81,6 +85,14 @@ def _load_user(_request):
         return None
     sessions.touch(record)
     return record.user
+
+
+def _refuse_nul_bytes():
+    """No text we store or search may hold a NUL (PostgreSQL refuses it): a 400, never a 500."""
+    for values in (request.args, request.form):
+        for value in values.values():
+            if "\x00" in value:
+                abort(400)
 
 
 def _refuse_cross_site_writes():

@@ -4,7 +4,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-BLUEPRINTS = {"auth", "home", "admin", "screening", "cases", "referrals", "review", "statistics"}
+BLUEPRINTS = {"auth", "home", "admin", "trail", "screening", "cases", "referrals", "review", "statistics"}
 
 
 def _imports(path: Path) -> set[str]:

@@ -291,3 +291,17 @@ def test_next_brings_the_user_back_to_a_local_page(app, client, clock):
                                       "next": "/admin/accounts"}, page=response.headers["Location"])
     response = post_form(client, "/auth/code", {"code": fresh_code(app, account, clock)})
     assert response.headers["Location"] == "/admin/accounts"
+
+
+def test_a_late_request_with_the_old_cookie_cannot_undo_sign_in(app, client, clock):
+    """Browsers send requests in parallel (a favicon, a second tab). One that carries the
+    cookie from before sign-in and answers last must not overwrite the new session cookie."""
+    account = make_user(app, "coordinator")
+    _login(client, account.username, TEST_PASSWORD)
+    pending_cookie = client.get_cookie("nrm_session").value
+    post_form(client, "/auth/code", {"code": fresh_code(app, account, clock)})
+    late = app.test_client()
+    late.set_cookie("nrm_session", pending_cookie)
+    response = late.get("/favicon.ico")
+    assert "Set-Cookie" not in response.headers
+    assert client.get("/").status_code == 200

@@ -17,7 +17,8 @@ def index():
     policy.require(current_user, "view_home")
     return render_template("home/index.html", user=current_user,
                            can_manage_accounts=policy.may(current_user, "list_accounts"),
-                           can_manage_organisations=policy.may(current_user, "list_organisations"))
+                           can_manage_organisations=policy.may(current_user, "list_organisations"),
+                           can_view_audit_trail=policy.may(current_user, "view_audit_trail"))
 
 
 @bp.route("/language", methods=["POST"])

@@ -1,24 +1,83 @@
-"""The one place where audit events are written.
+"""The audit trail: the one place where audit events are written, and their verification.
 
-Every account action, sign-in and (later) every sight of personal data calls ``record``. The event
-goes into the caller's transaction, so it commits or rolls back with the change it describes.
-It holds who, role, organisation, action, object type and id, time and client address, never a
+Every sign-in, account action and (later) every sight of personal data calls ``record``. The event
+joins the caller's transaction, so it commits or rolls back with the change it describes. It holds
+who, role, organisation, action, object type and id, time, client address and outcome — never a
 field value: callers pass ids, not content.
+
+Integrity: events form a hash chain. ``hash`` = HMAC-SHA256(audit key, canonical JSON of the
+event's fields and the previous event's hash). The audit key lives outside the database
+(instance/keys/audit.key), so someone who can write to the database cannot forge a valid chain.
+
+Serialisation: the first event of a transaction updates the one-row ``audit_head`` table before
+reading it, which locks it until the transaction ends (a row lock on PostgreSQL, the database
+write lock on SQLite); ``seq`` is also unique. Concurrent workers can delay each other but never
+fork the chain. ``verify`` also checks that the chain ends where the head says, which catches a
+naive truncation; an attacker who can write the database *and* knows to rewrite the head can still
+cut events from the very end, so ``audit verify`` prints the head for operators to record
+elsewhere (docs/threat-model.md).
 """
 
-from flask import has_request_context, request
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+
+from flask import current_app, has_request_context, request
 from flask_login import current_user
+from sqlalchemy import event as sa_event
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from nrm.clock import now
 from nrm.extensions import db
-from nrm.models.audit import AuditEvent
+from nrm.models.audit import GENESIS, AuditEvent, AuditHead
+
+_HEAD = "nrm_audit_head"
+
+
+def _canonical(event: AuditEvent) -> bytes:
+    fields = [
+        event.seq, event.at.isoformat(), event.actor_id, event.actor_role, event.actor_org_id,
+        event.action, event.object_type, event.object_id, event.outcome, event.client_addr,
+        event.prev_hash,
+    ]
+    return json.dumps(fields, separators=(",", ":"), ensure_ascii=True).encode("ascii")
+
+
+def compute_hash(event: AuditEvent, key: bytes) -> str:
+    return hmac.new(key, _canonical(event), hashlib.sha256).hexdigest()
+
+
+def _audit_key() -> bytes:
+    return current_app.extensions["nrm_audit_key"]
+
+
+def _head(session) -> tuple[int, str]:
+    """The chain head as this transaction sees it, taking the writers' lock the first time."""
+    head = session.info.get(_HEAD)
+    if head is None:
+        with session.no_autoflush:
+            session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq))
+            row = session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).one()
+        head = (row.seq, row.hash)
+    return head
+
+
+@sa_event.listens_for(Session, "after_commit")
+@sa_event.listens_for(Session, "after_rollback")
+def _forget_head(session):
+    session.info.pop(_HEAD, None)
 
 
 def record(action: str, *, object_type: str | None = None, object_id=None,
            outcome: str = "ok", actor=None) -> AuditEvent:
     if actor is None and has_request_context() and current_user.is_authenticated:
         actor = current_user
+    session = db.session()
+    seq, prev_hash = _head(session)
     event = AuditEvent(
+        seq=seq + 1,
         at=now(),
         actor_id=getattr(actor, "id", None),
         actor_role=getattr(actor, "role", None),
@@ -28,6 +87,57 @@ def record(action: str, *, object_type: str | None = None, object_id=None,
         object_id=None if object_id is None else str(object_id),
         outcome=outcome,
         client_addr=request.remote_addr if has_request_context() else None,
+        prev_hash=prev_hash,
     )
-    db.session.add(event)
+    event.hash = compute_hash(event, _audit_key())
+    session.add(event)
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=event.seq, hash=event.hash))
+    session.info[_HEAD] = (event.seq, event.hash)
     return event
+
+
+PROBLEMS = {
+    "gap": "sequence jumps from {before} to {seq} (events missing or reordered)",
+    "order": "does not follow the event before it (reordered, or an event was removed)",
+    "edited": "its content does not match its hash (edited)",
+    "truncated": "the chain ends at event {before} but its head says {seq} (events removed from the end)",
+}
+
+
+@dataclass
+class Verification:
+    ok: bool
+    checked: int
+    head_seq: int
+    head_hash: str
+    broken_seq: int | None = None
+    broken_id: int | None = None
+    reason: str | None = None  # English, for the command line and logs
+    problem: str | None = None  # gap | order | edited | truncated, for translated messages
+
+
+def verify(batch: int = 5000) -> Verification:
+    """Walk the whole chain in order; report the first event that does not fit."""
+    key = _audit_key()
+    expected_seq, prev_hash, checked = 1, GENESIS, 0
+    query = select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=batch)
+    for event in db.session.scalars(query):
+        problem = None
+        if event.seq != expected_seq:
+            problem = "gap"
+        elif event.prev_hash != prev_hash:
+            problem = "order"
+        elif not hmac.compare_digest(event.hash, compute_hash(event, key)):
+            problem = "edited"
+        if problem:
+            reason = PROBLEMS[problem].format(before=expected_seq - 1, seq=event.seq)
+            return Verification(False, checked, expected_seq - 1, prev_hash, broken_seq=event.seq,
+                                broken_id=event.id, reason=reason, problem=problem)
+        checked += 1
+        expected_seq, prev_hash = event.seq + 1, event.hash
+    head = db.session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).one()
+    if (head.seq, head.hash) != (expected_seq - 1, prev_hash):
+        return Verification(False, checked, expected_seq - 1, prev_hash, broken_seq=head.seq,
+                            reason=PROBLEMS["truncated"].format(before=expected_seq - 1, seq=head.seq),
+                            problem="truncated")
+    return Verification(True, checked, expected_seq - 1, prev_hash)

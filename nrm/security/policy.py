@@ -36,6 +36,8 @@ RULES = {
     "manage_account": _manage_account,
     "list_organisations": _role(ADMIN),
     "manage_organisation": _manage_organisation,
+    "view_audit_trail": _role("auditor"),
+    "verify_audit_trail": _role("auditor"),
 }
 
 

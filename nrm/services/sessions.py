@@ -110,8 +110,8 @@ def current(stage: str | None = ACTIVE) -> AuthSession | None:
                         end(record, reason)
                         db.session.commit()
                     g.session_end_reason = reason
-            if g.auth_session is None:
-                session.pop("sid", None)
+            # A dead token stays in the cookie (it opens nothing): rewriting the cookie here could
+            # race a concurrent request that has just signed in and set a new one.
     record = g.auth_session
     if record is None or (stage is not None and record.stage != stage):
         return None

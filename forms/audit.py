@@ -1,0 +1,21 @@
+"""The auditor's filter form (a GET form: it changes nothing, so it carries no CSRF token)."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, IntegerField, SelectField, StringField
+from wtforms.validators import NumberRange, Optional
+
+
+class AuditFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    # validate_choice=False: a value no event has simply matches nothing
+    action = SelectField(_l("Action"), validators=[Optional()], validate_choice=False)
+    outcome = SelectField(_l("Outcome"), validators=[Optional()], validate_choice=False)
+    actor = StringField(_l("User name"), validators=[Optional()])
+    object_type = SelectField(_l("Object type"), validators=[Optional()], validate_choice=False)
+    object_id = StringField(_l("Object id"), validators=[Optional()])
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("To"), validators=[Optional()])
+    page = IntegerField(validators=[Optional(), NumberRange(min=1, max=1_000_000)], default=1)

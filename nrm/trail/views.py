@@ -1,0 +1,91 @@
+"""Audit trail views. Reading the trail is itself recorded in the trail."""
+
+from datetime import UTC, datetime, time, timedelta
+
+from flask import render_template, request
+from flask_babel import get_timezone
+from flask_babel import lazy_gettext as _l
+
+from forms.audit import AuditFilterForm
+from nrm.extensions import db
+from nrm.models import AuditEvent, User
+from nrm.security import audit, policy
+from nrm.trail import bp
+
+PAGE_SIZE = 50
+PROBLEM_TEXT = {
+    "gap": _l("events are missing before it"),
+    "order": _l("it does not follow the event before it: events were removed or reordered"),
+    "edited": _l("its content was changed after it was written"),
+    "truncated": _l("events were removed from the end of the trail"),
+}
+
+
+def _local_midnight_utc(day) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=get_timezone()).astimezone(UTC)
+
+
+def _choices(column):
+    values = db.session.scalars(db.select(column).distinct().where(column.is_not(None)).order_by(column))
+    return [("", "—")] + [(v, v) for v in values]
+
+
+def _filtered(form):
+    query = db.select(AuditEvent)
+    if form.action.data:
+        query = query.where(AuditEvent.action == form.action.data)
+    if form.outcome.data:
+        query = query.where(AuditEvent.outcome == form.outcome.data)
+    if form.object_type.data:
+        query = query.where(AuditEvent.object_type == form.object_type.data)
+    if form.object_id.data:
+        query = query.where(AuditEvent.object_id == form.object_id.data.strip())
+    if form.actor.data:
+        actor_id = db.session.scalar(
+            db.select(User.id).where(User.username == form.actor.data.strip().lower()))
+        query = query.where(AuditEvent.actor_id == (actor_id or -1))
+    if form.date_from.data:
+        query = query.where(AuditEvent.at >= _local_midnight_utc(form.date_from.data))
+    if form.date_to.data:
+        query = query.where(AuditEvent.at < _local_midnight_utc(form.date_to.data + timedelta(days=1)))
+    return query
+
+
+def _page(verification=None):
+    form = AuditFilterForm(request.args)
+    form.action.choices = _choices(AuditEvent.action)
+    form.outcome.choices = _choices(AuditEvent.outcome)
+    form.object_type.choices = _choices(AuditEvent.object_type)
+    valid = form.validate()
+    page = form.page.data if valid and form.page.data else 1
+    query = _filtered(form) if valid else db.select(AuditEvent)
+    total = db.session.scalar(db.select(db.func.count()).select_from(query.subquery()))
+    events = db.session.scalars(query.order_by(AuditEvent.seq.desc())
+                                .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    actor_ids = {e.actor_id for e in events if e.actor_id}
+    usernames = dict(db.session.execute(db.select(User.id, User.username)
+                                        .where(User.id.in_(actor_ids))).all()) if actor_ids else {}
+    audit.record("audit.view", object_type="audit_trail")
+    db.session.commit()
+    args = {k: v for k, v in request.args.items() if k != "page"}
+    return render_template("trail/index.html", form=form, events=events, usernames=usernames,
+                           total=total, page=page, pages=max(1, -(-total // PAGE_SIZE)),
+                           args=args, verification=verification,
+                           problem_text=PROBLEM_TEXT.get(verification.problem) if verification else None)
+
+
+@bp.get("/")
+@policy.requires("view_audit_trail")
+def index():
+    return _page()
+
+
+@bp.post("/verify")
+@policy.requires("verify_audit_trail")
+def verify():
+    result = audit.verify()
+    audit.record("audit.verify", object_type="audit_trail", outcome="ok" if result.ok else "broken")
+    db.session.commit()
+    return _page(verification=result)
+
+
