@@ -87,5 +87,10 @@ def _configure(app: Flask, test_config: dict | None) -> None:
 
     key_dir = Path(cfg.get("KEY_DIR") or Path(app.instance_path) / "keys")
     cfg["SECRET_KEY"] = keys.load_secret_key(cfg, key_dir)
-    app.extensions["nrm_keyring"] = keys.load_keyring(cfg, key_dir)
+    from nrm.security.vault import KeyringSource
+
+    app.extensions["nrm_keyring"] = KeyringSource(keys.load_keyring(cfg, key_dir), key_dir,
+                                                  from_environment=bool(cfg.get("MASTER_KEYS")))
     app.extensions["nrm_audit_key"] = keys.load_audit_key(cfg, key_dir)
+    app.extensions["nrm_index_key"] = keys.load_index_key(cfg, key_dir)
+    app.extensions["nrm_key_dir"] = key_dir

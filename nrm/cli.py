@@ -73,7 +73,8 @@ def init_command(demo: bool) -> None:
 
 
 def _keys_from_environment() -> bool:
-    return all(os.environ.get(k) for k in ("NRM_SECRET_KEY", "NRM_MASTER_KEYS", "NRM_AUDIT_KEY"))
+    return all(os.environ.get(k) for k in ("NRM_SECRET_KEY", "NRM_MASTER_KEYS", "NRM_AUDIT_KEY",
+                                           "NRM_INDEX_KEY"))
 
 
 def _init_database(app, demo: bool) -> None:
@@ -241,6 +242,65 @@ def audit_verify():
                f"{result.head_hash}")
 
 
+keys_cli = click.Group("keys", help="Master keys of the vault: status, rotation, retirement.")
+
+
+@keys_cli.command("status")
+@with_appcontext
+def keys_status():
+    """How many data keys and TOTP seeds each master key still protects."""
+    from nrm.security import vault
+    from nrm.services import keyring
+
+    ring = vault.source().reload()
+    current = keyring.usage()
+    click.echo(f"{'master key':<28} {'data keys':>10} {'TOTP seeds':>11}")
+    for key_id in sorted(set(ring.keys) | set(current["data_keys"]) | set(current["totp_seeds"])):
+        if key_id is None:
+            continue
+        mark = " (active)" if key_id == ring.active_id else ("" if key_id in ring.keys else " (MISSING)")
+        click.echo(f"{key_id + mark:<28} {current['data_keys'].get(key_id, 0):>10} "
+                   f"{current['totp_seeds'].get(key_id, 0):>11}")
+    click.echo(f"destroyed data keys (erased records): {current['destroyed']['*']}")
+
+
+@keys_cli.command("rotate")
+@click.option("--rewrap-only", is_flag=True, help="Do not add a key; re-wrap to the newest one.")
+@click.option("--batch", default=500, show_default=True, help="Data keys per transaction.")
+@with_appcontext
+def keys_rotate(rewrap_only, batch):
+    """Add a new master key and re-wrap every data key under it, online, in batches."""
+    from nrm.services import keyring
+
+    if not rewrap_only:
+        try:
+            key_id = keyring.add_master_key()
+        except RuntimeError as problem:
+            _fail(str(problem))
+        click.echo(f"new master key {key_id} written to instance/keys/master/ — back it up now")
+
+    def progress(done, total):
+        click.echo(f"  re-wrapped {done}/{total} data keys")
+
+    count = keyring.rewrap_all(batch=batch, progress=progress)
+    click.echo(f"re-wrapped {count} data keys; `keys status` shows what each key still protects")
+
+
+@keys_cli.command("retire")
+@click.argument("key_id")
+@with_appcontext
+def keys_retire(key_id):
+    """Take a master key that protects nothing any more out of the keyring."""
+    from nrm.services import keyring
+
+    try:
+        target = keyring.retire(key_id)
+    except RuntimeError as problem:
+        _fail(str(problem))
+    click.echo(f"retired {key_id}: moved to {target}. Keep it with backups older than today.")
+
+
 def init_app(app) -> None:
     app.cli.add_command(users)
     app.cli.add_command(audit_cli)
+    app.cli.add_command(keys_cli)

@@ -20,6 +20,8 @@ SECRET_KEY = None
 MASTER_KEYS = None
 # HMAC key of the audit trail, kept outside the database: instance/keys/audit.key or NRM_AUDIT_KEY.
 AUDIT_KEY = None
+# Root key of the blind indexes (duplicate detection): instance/keys/index.key or NRM_INDEX_KEY.
+INDEX_KEY = None
 
 # SQLite in instance/ unless NRM_DATABASE_URL names another database (PostgreSQL in production).
 DATABASE_URL = None

@@ -42,6 +42,7 @@ def fresh_keys() -> dict:
         "SECRET_KEY": secrets.token_urlsafe(48),
         "MASTER_KEYS": f"kek-test-1:{b64encode(secrets.token_bytes(32))}",
         "AUDIT_KEY": b64encode(secrets.token_bytes(32)),
+        "INDEX_KEY": b64encode(secrets.token_bytes(32)),
     }
 
 

@@ -34,7 +34,8 @@ def test_init_demo_creates_everything_and_is_idempotent(tmp_path, clean_db):
     first = _flask(instance, "init", "--demo", env_extra={"NRM_ENV": "development"})
     assert first.returncode == 0, first.stderr
     keys = sorted(p.relative_to(instance).as_posix() for p in (instance / "keys").rglob("*.key"))
-    assert keys[0] == "keys/audit.key" and keys[1].startswith("keys/master/kek-") and len(keys) == 3
+    assert keys[:2] == ["keys/audit.key", "keys/index.key"] and len(keys) == 4
+    assert keys[2].startswith("keys/master/kek-")
     for path in (instance / "keys").rglob("*.key"):
         assert path.stat().st_mode & 0o777 == 0o600
     assert (instance / "keys").stat().st_mode & 0o777 == 0o700

@@ -13,7 +13,7 @@ from tests.conftest import base_config
 
 def _config(tmp_path, **overrides):
     config = base_config(tmp_path)
-    for key in ("SECRET_KEY", "MASTER_KEYS", "AUDIT_KEY"):
+    for key in ("SECRET_KEY", "MASTER_KEYS", "AUDIT_KEY", "INDEX_KEY"):
         config.pop(key)
     config.update(overrides)
     return config
@@ -23,6 +23,7 @@ def _config(tmp_path, **overrides):
     ("SECRET_KEY", "No secret key"),
     ("MASTER_KEYS", "No master keys"),
     ("AUDIT_KEY", "No audit key"),
+    ("INDEX_KEY", "No blind-index key"),
 ])
 def test_missing_key_refuses_to_start_and_says_what_to_run(tmp_path, missing, message):
     config = base_config(tmp_path)
@@ -50,11 +51,11 @@ def test_weak_or_malformed_keys_refuse_to_start(tmp_path, overrides, message):
 def test_keys_are_read_from_the_instance_folder(tmp_path):
     instance = tmp_path / "instance"
     created = ensure_key_files(instance / "keys")
-    assert {"secret.key", "audit.key"} <= set(created)
+    assert {"secret.key", "audit.key", "index.key"} <= set(created)
     for path in (instance / "keys").rglob("*.key"):
         assert oct(path.stat().st_mode & 0o777) == "0o600", path
     app = create_app(_config(tmp_path))
-    assert len(app.extensions["nrm_keyring"].keys) == 1
+    assert len(app.extensions["nrm_keyring"].ring.keys) == 1
     assert ensure_key_files(instance / "keys") == []  # never overwrites
 
 
@@ -69,7 +70,7 @@ def test_a_key_file_readable_by_others_refuses_to_start(tmp_path):
 def test_several_master_keys_the_newest_seals(tmp_path):
     ring = ",".join(f"kek-2026010{i}:{b64encode(secrets.token_bytes(32))}" for i in (1, 3, 2))
     app = create_app({**base_config(tmp_path), "MASTER_KEYS": ring})
-    assert app.extensions["nrm_keyring"].active_id == "kek-20260103"
+    assert app.extensions["nrm_keyring"].ring.active_id == "kek-20260103"
 
 
 def test_environment_variables_override_the_instance_config(tmp_path, monkeypatch):

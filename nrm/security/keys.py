@@ -6,7 +6,10 @@ Three kinds of secret, all outside the database:
   or ``NRM_SECRET_KEY``;
 * the vault's key-encryption keys: ``instance/keys/master/<key-id>.key`` (one file per key id) or
   ``NRM_MASTER_KEYS`` = ``"key-id:base64url,key-id:base64url"``;
-* the audit trail's HMAC key: ``instance/keys/audit.key`` or ``NRM_AUDIT_KEY``.
+* the audit trail's HMAC key: ``instance/keys/audit.key`` or ``NRM_AUDIT_KEY``;
+* the blind-index root key (keyed HMACs of normalised identifiers, for duplicate checks):
+  ``instance/keys/index.key`` or ``NRM_INDEX_KEY``. It is separate from the master keys so that
+  rotating those never changes an index.
 
 The application fails closed: a missing, short, low-entropy or world-readable key stops start-up
 with a ``StartupError`` that says what to run.
@@ -118,19 +121,29 @@ def load_keyring(config: dict, key_dir: Path) -> Keyring:
     return Keyring(keys=keys, active_id=sorted(keys)[-1])
 
 
-def load_audit_key(config: dict, key_dir: Path) -> bytes:
-    value = config.get("AUDIT_KEY")
-    path = key_dir / "audit.key"
+def _load_single_key(config: dict, key_dir: Path, name: str, what: str) -> bytes:
+    setting = f"{name.upper()}_KEY"
+    value = config.get(setting)
+    path = key_dir / f"{name}.key"
     if not value and path.exists():
         value = _read_key_file(path)
     if not value:
-        raise StartupError(f"No audit key. {INIT_HINT}, or set NRM_AUDIT_KEY.")
-    return _decode_checked(str(value), "The audit key")
+        raise StartupError(f"No {what}. {INIT_HINT}, or set NRM_{setting}.")
+    return _decode_checked(str(value), f"The {what}")
+
+
+def load_audit_key(config: dict, key_dir: Path) -> bytes:
+    return _load_single_key(config, key_dir, "audit", "audit key")
+
+
+def load_index_key(config: dict, key_dir: Path) -> bytes:
+    return _load_single_key(config, key_dir, "index", "blind-index key")
 
 
 def new_master_key_id(when: datetime | None = None) -> str:
     when = when or datetime.now(UTC)
-    return "kek-" + when.strftime("%Y%m%dT%H%M%SZ")
+    # fixed width, so that the newest key id also sorts last (it becomes the active key)
+    return "kek-" + when.strftime("%Y%m%dT%H%M%S%fZ")
 
 
 def _write_secret(path: Path, text: str) -> None:
@@ -148,9 +161,10 @@ def ensure_key_files(key_dir: Path) -> list[str]:
     if not (key_dir / "secret.key").exists():
         _write_secret(key_dir / "secret.key", b64encode(secrets.token_bytes(48)))
         created.append("secret.key")
-    if not (key_dir / "audit.key").exists():
-        _write_secret(key_dir / "audit.key", b64encode(secrets.token_bytes(KEY_BYTES)))
-        created.append("audit.key")
+    for name in ("audit", "index"):
+        if not (key_dir / f"{name}.key").exists():
+            _write_secret(key_dir / f"{name}.key", b64encode(secrets.token_bytes(KEY_BYTES)))
+            created.append(f"{name}.key")
     master_dir = key_dir / "master"
     if not (master_dir.is_dir() and any(master_dir.glob("*.key"))):
         key_id = new_master_key_id()
