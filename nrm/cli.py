@@ -6,6 +6,7 @@ app, because it must run before the keys exist and the app refuses to start with
 
 import os
 import sys
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -286,6 +287,26 @@ def keys_rotate(rewrap_only, batch):
     click.echo(f"re-wrapped {count} data keys; `keys status` shows what each key still protects")
 
 
+@keys_cli.command("export")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def keys_export(path):
+    """Export the data keys (still wrapped) for disaster recovery. Keep only recent exports:
+    an export older than an erasure would bring that person back on restore."""
+    from nrm.extensions import db
+    from nrm.security import audit
+    from nrm.services import backup
+
+    try:
+        count = backup.export_data_keys(path)
+    except FileExistsError:
+        _fail(f"{path} exists; choose a new file.")
+    audit.record("keys.export", object_type="data_keys")
+    db.session.commit()
+    click.echo(f"exported {count} data keys to {path} (mode 0600). Delete exports older than your "
+               "erasure deadline (docs/operations.md).")
+
+
 @keys_cli.command("retire")
 @click.argument("key_id")
 @with_appcontext
@@ -300,7 +321,59 @@ def keys_retire(key_id):
     click.echo(f"retired {key_id}: moved to {target}. Keep it with backups older than today.")
 
 
+@click.command("backup")
+@click.argument("path", type=click.Path(file_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(path):
+    """Write a consistent backup (database + sealed attachments) into a new directory PATH."""
+    from nrm.extensions import db
+    from nrm.security import audit
+    from nrm.services import backup
+
+    try:
+        manifest = backup.create(path)
+    except backup.BackupError as problem:
+        _fail(str(problem))
+    audit.record("backup.create", object_type="backup")
+    db.session.commit()
+    click.echo(f"backup written to {path}: {len(manifest['files'])} files, {manifest['database']} "
+               f"database at revision {manifest['revision']}.")
+    click.echo("The keys are NOT in it: keep instance/keys/ backed up separately.")
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--data-keys", "data_keys", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A `keys export` file, when the database itself was lost.")
+@with_appcontext
+def restore_command(path, yes, data_keys):
+    """Replace the database and attachments with the backup in PATH (stop the app first)."""
+    from nrm.extensions import db
+    from nrm.security import audit
+    from nrm.services import backup
+
+    try:
+        manifest = backup.verify(path)
+    except backup.BackupError as problem:
+        _fail(str(problem))
+    if not yes:
+        click.confirm(f"Replace the current database with the backup of {manifest['created_at']}?",
+                      abort=True)
+    try:
+        backup.restore(path, data_keys)
+    except backup.BackupError as problem:
+        _fail(str(problem))
+    audit.record("backup.restore", object_type="backup")
+    db.session.commit()
+    result = audit.verify()
+    click.echo(f"restored the backup of {manifest['created_at']}; audit trail "
+               f"{'intact' if result.ok else 'BROKEN at event ' + str(result.broken_seq)}.")
+
+
 def init_app(app) -> None:
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
     app.cli.add_command(users)
     app.cli.add_command(audit_cli)
     app.cli.add_command(keys_cli)

@@ -24,6 +24,13 @@ ROLE_ORGS = {
     "administrator": ("t-mlssm", "mlssm_central", "KG-GB"),
 }
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+# Distinctive personal values planted by tests. No audit event and no log line may ever hold one
+# (checked after every test below). Add new planted values here.
+PLANTED_VALUES = (
+    "Zarylkanbubu", "Testovamkhanova", "Kubanychbekovna", "AN9876543", "Tash-Kumyr",
+    "Cholponbubu", "Backupovna", "ID5550123", "Karakol", "a typed secret value", "Testova",
+    "correct horse battery staple",
+)
 
 
 class FakeClock:
@@ -109,7 +116,37 @@ def app(tmp_path, clock):
         _db.drop_all()
         _db.create_all()
     yield app
+    assert_no_planted_values_in_audit(app)
     drop_database(app)
+
+
+@pytest.fixture(autouse=True)
+def _no_personal_data_in_logs(caplog):
+    import logging
+
+    caplog.set_level("DEBUG")
+    yield
+    formatter = logging.Formatter()
+    for phase in ("setup", "call"):
+        for record in caplog.get_records(phase):
+            line = formatter.format(record)
+            for value in PLANTED_VALUES:
+                assert value not in line, f"a log line holds the planted value {value!r}: {line[:200]}"
+
+
+def assert_no_planted_values_in_audit(app):
+    from nrm.models import AuditEvent
+
+    with app.app_context():
+        try:
+            events = _db.session.scalars(_db.select(AuditEvent)).all()
+        except Exception:  # noqa: BLE001 - a test that dropped the schema has no events to check
+            _db.session.rollback()
+            return
+        for event in events:
+            row = " ".join(str(getattr(event, c.name)) for c in AuditEvent.__table__.columns)
+            for value in PLANTED_VALUES:
+                assert value not in row, f"audit event {event.seq} holds the planted value {value!r}"
 
 
 def drop_database(app):
