@@ -97,3 +97,17 @@ def _configure(app: Flask, test_config: dict | None) -> None:
     app.extensions["nrm_audit_key"] = keys.load_audit_key(cfg, key_dir)
     app.extensions["nrm_index_key"] = keys.load_index_key(cfg, key_dir)
     app.extensions["nrm_key_dir"] = key_dir
+    app.extensions["nrm_catalogue"] = _load_catalogue(cfg.get("SOP_PATH"))
+
+
+def _load_catalogue(path):
+    from sops.loader import ROOT, CatalogueInvalid, load_catalogue
+
+    try:
+        return load_catalogue(Path(path) if path else ROOT)
+    except CatalogueInvalid as invalid:
+        shown = "\n  ".join(str(p) for p in invalid.problems[:20])
+        more = f"\n  … and {len(invalid.problems) - 20} more" if len(invalid.problems) > 20 else ""
+        raise StartupError(
+            f"The SOP catalogue has {len(invalid.problems)} problem(s):\n  {shown}{more}\n"
+            "Fix them (`flask --app nrm sops check` lists them all) and start again.") from None

@@ -138,6 +138,83 @@ def _seed_demo() -> None:
     click.echo("")
 
 
+@click.group("sops", help="The SOP catalogue: check it before it is loaded.")
+def sops_command():
+    pass
+
+
+@sops_command.command("check")
+@click.argument("path", required=False, type=click.Path(exists=True, path_type=Path))
+def sops_check(path):
+    """Check the catalogue folder (default: the shipped sops/) or one file; exit 1 on problems,
+    each named by file, line and field. Works even when the app would refuse to start."""
+    from sops.loader import ROOT, check
+
+    problems = check(path or ROOT)
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    if problems:
+        click.echo(f"{len(problems)} problem(s).", err=True)
+        sys.exit(1)
+    click.echo(f"{path or ROOT}: no problems.")
+
+
+screening_cli = click.Group("screening", help="Screenings and their assessment.")
+
+
+def _read_json(source):
+    import json
+
+    text = sys.stdin.read() if source in (None, "-") else Path(source).read_text(encoding="utf-8")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as problem:
+        _fail(f"not valid JSON: line {problem.lineno}, column {problem.colno}: {problem.msg}")
+
+
+def _assessment_input(item, index):
+    where = f"item {index}: " if index is not None else ""
+    if not isinstance(item, dict):
+        _fail(f"{where}each case is a JSON object")
+    unknown_keys = set(item) - {"age", "age_uncertain", "facts", "indicators"}
+    if unknown_keys:
+        _fail(f"{where}unknown keys {sorted(unknown_keys)}")
+    age = item.get("age")
+    if age is not None and (not isinstance(age, int) or isinstance(age, bool) or not 0 <= age <= 130):
+        _fail(f"{where}age must be a whole number of years (0-130) or null")
+    if not isinstance(item.get("age_uncertain", False), bool):
+        _fail(f"{where}age_uncertain must be true or false")
+    for key in ("facts", "indicators"):
+        values = item.get(key, [])
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            _fail(f"{where}{key} must be a list of ids")
+    return {"age": age, "age_uncertain": item.get("age_uncertain", False),
+            "facts": item.get("facts", []), "indicators": item.get("indicators", [])}
+
+
+@screening_cli.command("assess")
+@click.argument("source", required=False)
+@with_appcontext
+def screening_assess(source):
+    """Assess one JSON case or an array of cases (FILE or - for standard input); print JSON."""
+    import json
+
+    from nrm.core.assessment import UnknownIds, assess
+
+    criteria = current_app.extensions["nrm_catalogue"].criteria
+    data = _read_json(source)
+    cases = data if isinstance(data, list) else [data]
+    results = []
+    for index, item in enumerate(cases):
+        try:
+            results.append(assess(criteria, **_assessment_input(
+                item, index if isinstance(data, list) else None)).to_json())
+        except UnknownIds as problem:
+            where = f"item {index}: " if isinstance(data, list) else ""
+            _fail(f"{where}{problem}")
+    click.echo(json.dumps(results if isinstance(data, list) else results[0], ensure_ascii=False, indent=2))
+
+
 users = click.Group("users", help="Manage user accounts.")
 
 
@@ -377,3 +454,4 @@ def init_app(app) -> None:
     app.cli.add_command(users)
     app.cli.add_command(audit_cli)
     app.cli.add_command(keys_cli)
+    app.cli.add_command(screening_cli)

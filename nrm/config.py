@@ -28,6 +28,10 @@ DATABASE_URL = None
 # hide_parameters: a database error must never carry field values into a log.
 SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
 
+# The SOP catalogue (criteria, agency scripts, routing, directory). None = the sops/ folder
+# shipped with the product. The app refuses to start while it has any problem.
+SOP_PATH = None
+
 # Languages of the interface; the first is the fallback (Kyrgyz is the State language).
 LANGUAGES = ("ky", "ru", "en")
 BABEL_DEFAULT_LOCALE = "ky"

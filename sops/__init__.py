@@ -1,0 +1,1 @@
+"""The SOP catalogue as data (YAML) and its loader and validator (``sops.loader``)."""
