@@ -55,12 +55,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     from nrm.admin import bp as admin_bp
     from nrm.auth import bp as auth_bp
     from nrm.home import bp as home_bp
+    from nrm.screening import bp as screening_bp
     from nrm.trail import bp as trail_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(home_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(trail_bp)
+    app.register_blueprint(screening_bp)
 
     from nrm import cli
 

@@ -7,16 +7,20 @@ refuses to start while any remains.
 """
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
+from nrm.core import screening as sc
 from nrm.core.assessment import STRENGTHS, Criteria, Dimension, Fact, Indicator, Rule
+from nrm.core.reference import ORGANISATION_KINDS
 
 LANGUAGES = ("ky", "ru", "en")
 ROOT = Path(__file__).resolve().parent
 CRITERIA_FILE = "criteria.yaml"
+SCREENING_DIR = "screening"
+COMMON_FILE = "common.yaml"
 
 # DOMAIN.md §4: the catalogue may add indicators, never rename these.
 CANONICAL_DIMENSIONS = (
@@ -301,14 +305,306 @@ def load_criteria(path: Path, display: str | None = None) -> Criteria:
     return Criteria(**{**criteria.__dict__, "content_hash": hashlib.sha256(raw).hexdigest()})
 
 
+class _ScriptChecker:
+    """Checks one screening script, assembled from common.yaml and the agency file."""
+
+    def __init__(self, known_ids: set[str]):
+        self.known_ids = known_ids
+
+    # -- texts and scalars, reported against the reader of the file the node came from
+    def texts(self, r, node, key, where, required=True):
+        text = node.get(key) if isinstance(node, Node) else None
+        if text is None:
+            if required:
+                r.problem(_line(node), f"{where}.{key}", "is missing")
+            return None
+        if not isinstance(text, dict):
+            r.problem(_line(node, key), f"{where}.{key}", "must be a mapping of en, ru and ky texts")
+            return None
+        for language in LANGUAGES:
+            if not isinstance(text.get(language), str) or not text[language].strip():
+                r.problem(_line(node, key), f"{where}.{key}.{language}", "translation is missing")
+        return {k: v for k, v in text.items() if k in LANGUAGES and isinstance(v, str)}
+
+    def ids_known(self, r, line, where, ids):
+        if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+            r.problem(line, where, "must be a list of indicator or fact ids")
+            return ()
+        for identifier in ids:
+            if identifier not in self.known_ids:
+                r.problem(line, where, f"unknown indicator or fact id {identifier!r}")
+        return tuple(ids)
+
+    def question(self, r, node, where) -> sc.Question | None:
+        if not isinstance(node, Node) or not isinstance(node.get("id"), str):
+            r.problem(_line(node), where, "a question needs an id")
+            return None
+        qid = node["id"]
+        where = f"{where}.questions[{qid}]"
+        qtype = node.get("type")
+        if qtype not in sc.QUESTION_TYPES:
+            r.problem(_line(node, "type"), f"{where}.type",
+                      f"{qtype!r} is not one of {', '.join(sc.QUESTION_TYPES)}")
+        label = self.texts(r, node, "label", where) or {}
+        ask = self.texts(r, node, "ask", where, required=False) or label
+        help_text = self.texts(r, node, "help", where, required=False)
+        options = []
+        if qtype in ("choice", "multi"):
+            raw = node.get("options")
+            if not isinstance(raw, list) or not raw:
+                r.problem(_line(node), f"{where}.options", f"a {qtype} question needs options")
+            seen = set()
+            for option, line in zip(raw or [], getattr(raw, "item_lines", []), strict=False):
+                oid = option.get("id") if isinstance(option, Node) else None
+                if not isinstance(oid, str):
+                    r.problem(line, f"{where}.options", "each option needs an id")
+                    continue
+                if oid in seen:
+                    r.problem(line, f"{where}.options[{oid}]", f"duplicate option id {oid!r}")
+                seen.add(oid)
+                olabel = self.texts(r, option, "label", f"{where}.options[{oid}]") or {}
+                oraises = self.ids_known(r, _line(option, "raises"), f"{where}.options[{oid}].raises",
+                                         option.get("raises", []))
+                options.append(sc.Option(oid, olabel, oraises))
+        elif "options" in node:
+            r.problem(_line(node, "options"), f"{where}.options", f"a {qtype} question has no options")
+        raises = {}
+        if "raises" in node:
+            if qtype != "yes_no" or not isinstance(node["raises"], dict):
+                r.problem(_line(node, "raises"), f"{where}.raises",
+                          "question-level raises is a mapping of \"yes\"/\"no\" to ids (yes_no only); "
+                          "choice options carry their own raises")
+            else:
+                for answer, ids in node["raises"].items():
+                    if answer not in sc.YES_NO:
+                        r.problem(_line(node, "raises"), f"{where}.raises",
+                                  f"{answer!r} is not \"yes\" or \"no\"")
+                    raises[answer] = self.ids_known(r, _line(node, "raises"), f"{where}.raises.{answer}", ids)
+        maps_to = node.get("maps_to")
+        if maps_to is not None and maps_to not in sc.MAPS_TO:
+            r.problem(_line(node, "maps_to"), f"{where}.maps_to", f"{maps_to!r} is not a known field")
+        emergency = bool(node.get("emergency", False))
+        if emergency and qtype != "yes_no":
+            r.problem(_line(node, "emergency"), f"{where}.emergency",
+                      "only a yes_no question can be an emergency")
+        for bound in ("min", "max"):
+            if bound in node and (qtype != "number" or not isinstance(node[bound], int)):
+                r.problem(_line(node, bound), f"{where}.{bound}",
+                          "only a number question has whole-number bounds")
+        return sc.Question(
+            id=qid, type=qtype or "text", label=label, ask=ask, help=help_text,
+            required=bool(node.get("required", False)), options=tuple(options), raises=raises,
+            minimum=node.get("min"), maximum=node.get("max"), show_if=node.get("show_if"),
+            maps_to=maps_to, emergency=emergency, line=node.line)
+
+    def step(self, r, node, where) -> sc.Step | None:
+        if not isinstance(node, Node) or not isinstance(node.get("id"), str):
+            r.problem(_line(node), where, "a step needs an id (or `use:` a common step)")
+            return None
+        sid = node["id"]
+        where = f"steps[{sid}]"
+        title = self.texts(r, node, "title", where) or {}
+        intro = self.texts(r, node, "intro", where, required=False)
+        actions = self.texts(r, node, "emergency_actions", where, required=False)
+        raw = node.get("questions")
+        if not isinstance(raw, list) or not raw:
+            r.problem(_line(node), f"{where}.questions", "a step needs at least one question")
+            raw = []
+        questions = [q for q in (self.question(r, item, where) for item in raw) if q]
+        return sc.Step(sid, title, tuple(questions), intro, node.get("show_if"), actions, line=node.line)
+
+    # -- cross-references within the assembled script
+    def conditions(self, r, line, where, condition, earlier: dict[str, sc.Question]):
+        if not isinstance(condition, dict):
+            r.problem(line, f"{where}.show_if", "must be a condition mapping")
+            return
+        for combinator in ("any", "all"):
+            if combinator in condition:
+                parts = condition[combinator]
+                if not isinstance(parts, list) or not parts:
+                    r.problem(line, f"{where}.show_if.{combinator}", "must be a non-empty list of conditions")
+                    return
+                for part in parts:
+                    self.conditions(r, line, where, part, earlier)
+                return
+        target = condition.get("question")
+        operators = [k for k in condition if k in sc.CONDITION_OPERATORS]
+        if not isinstance(target, str) or len(operators) != 1:
+            r.problem(line, f"{where}.show_if",
+                      f"needs `question` and one of {', '.join(sc.CONDITION_OPERATORS)} (or any/all)")
+            return
+        question = earlier.get(target)
+        if question is None:
+            r.problem(line, f"{where}.show_if",
+                      f"refers to {target!r}, which is not an earlier question of this script")
+            return
+        operator, value = operators[0], condition[operators[0]]
+        possible = (set(sc.YES_NO) if question.type == "yes_no" else
+                    {o.id for o in question.options} if question.type in ("choice", "multi") else None)
+        values = value if operator == "in" else [value] if operator == "equals" else []
+        if operator == "in" and not isinstance(value, list):
+            r.problem(line, f"{where}.show_if.in", "must be a list")
+        if possible is not None:
+            for v in values:
+                if v not in possible:
+                    takes = ", ".join(sorted(possible))
+                    r.problem(line, f"{where}.show_if",
+                              f"unreachable: {target!r} can never be {v!r} (it takes {takes})")
+        if operator in ("below", "at_least") and (question.type != "number" or not isinstance(value, int)):
+            r.problem(line, f"{where}.show_if", f"{operator} needs a number question and a whole number")
+
+    def assemble(self, r, data, common: dict, common_lines: dict, common_reader) -> sc.Script | None:
+        where = "script"
+        script_id = data.get("script")
+        if not isinstance(script_id, str) or not script_id:
+            r.problem(_line(data), "script", "is missing")
+        kinds = data.get("agency_kinds")
+        if not isinstance(kinds, list) or not kinds:
+            r.problem(_line(data), "agency_kinds", "must list the organisation kinds that use this script")
+            kinds = []
+        for kind in kinds:
+            if kind not in ORGANISATION_KINDS:
+                r.problem(_line(data, "agency_kinds"), "agency_kinds", f"unknown organisation kind {kind!r}")
+        title = self.texts(r, data, "title", where) or {}
+        for key in ("version", "source"):
+            if not isinstance(data.get(key), str) or not data[key].strip():
+                r.problem(_line(data), key, "is missing")
+        raw = data.get("steps")
+        if not isinstance(raw, list) or not raw:
+            r.problem(_line(data), "steps", "is missing")
+            return None
+        steps, origins = [], []
+        for node, line in zip(raw, raw.item_lines, strict=True):
+            if isinstance(node, Node) and "use" in node:
+                used = node["use"]
+                if used not in common:
+                    r.problem(line, "steps.use", f"common.yaml has no step {used!r}")
+                    continue
+                steps.append(common[used])
+                origins.append((common_reader, common_lines[used]))
+            else:
+                step = self.step(r, node, "steps")
+                if step:
+                    steps.append(step)
+                    origins.append((r, line))
+        if steps and steps[0].id != "safety":
+            r.problem(raw.item_lines[0], "steps", "the first step must be `safety` (immediate danger first)")
+        seen_steps, earlier, maps = set(), {}, {}
+        for step, (reader, line) in zip(steps, origins, strict=True):
+            if step.id in seen_steps:
+                r.problem(line, f"steps[{step.id}]", f"duplicate step id {step.id!r}")
+            seen_steps.add(step.id)
+            if step.show_if is not None:
+                self.conditions(reader, line, f"steps[{step.id}]", step.show_if, earlier)
+            for question in step.questions:
+                qwhere = f"steps[{step.id}].questions[{question.id}]"
+                if question.id in earlier:
+                    reader.problem(question.line, qwhere, f"duplicate question id {question.id!r}")
+                if question.show_if is not None:
+                    self.conditions(reader, question.line, qwhere, question.show_if, earlier)
+                if question.maps_to:
+                    if question.maps_to in maps:
+                        reader.problem(question.line, f"{qwhere}.maps_to",
+                                       f"{question.maps_to!r} is already given by {maps[question.maps_to]!r}")
+                    maps[question.maps_to] = question.id
+                earlier[question.id] = question
+        return sc.Script(id=script_id or "", agency_kinds=tuple(kinds), title=title,
+                         version=str(data.get("version", "")), content_hash="",
+                         status=str(data.get("status", "provisional")), source=str(data.get("source", "")),
+                         steps=tuple(steps))
+
+
+def load_scripts(folder: Path, criteria: Criteria, prefix: str) -> tuple[dict[str, sc.Script], list[Problem]]:
+    checker = _ScriptChecker(set(criteria.indicators) | set(criteria.facts))
+    common_path = folder / COMMON_FILE
+    if not common_path.exists():
+        return {}, [Problem(f"{prefix}/{COMMON_FILE}", 1, "(file)", "is missing")]
+    common_reader = _Reader(common_path, f"{prefix}/{COMMON_FILE}")
+    common_data, common_raw = common_reader.read()
+    common, common_lines = {}, {}
+    raw_steps = common_data.get("steps") if isinstance(common_data, Node) else None
+    if not isinstance(raw_steps, list):
+        common_reader.problem(1, "steps", "common.yaml must have a list of steps")
+        raw_steps = []
+    for node, line in zip(raw_steps, getattr(raw_steps, "item_lines", []), strict=False):
+        step = checker.step(common_reader, node, "steps")
+        if step:
+            if step.id in common:
+                common_reader.problem(line, f"steps[{step.id}]", f"duplicate step id {step.id!r}")
+            common[step.id], common_lines[step.id] = step, line
+    scripts, problems = {}, list(common_reader.problems)
+    for path in sorted(folder.glob("*.yaml")):
+        if path.name == COMMON_FILE:
+            continue
+        reader = _Reader(path, f"{prefix}/{path.name}")
+        data, raw = reader.read()
+        common_reader.problems = []
+        script = checker.assemble(reader, data, common, common_lines, common_reader) \
+            if isinstance(data, Node) else None
+        if data is not None and not isinstance(data, Node):
+            reader.problem(1, "(file)", "must be a mapping with script, agency_kinds, title, steps")
+        problems += reader.problems + common_reader.problems
+        if script and script.id:
+            if script.id in scripts:
+                problems.append(Problem(reader.display, 1, "script", f"duplicate script id {script.id!r}"))
+            digest = hashlib.sha256(common_raw + b"\0" + raw).hexdigest()
+            scripts[script.id] = sc.Script(**{**script.__dict__, "content_hash": digest})
+    unique, seen = [], set()
+    for problem in problems:
+        if problem not in seen:
+            unique.append(problem)
+            seen.add(problem)
+    return scripts, unique
+
+
 @dataclass(frozen=True)
 class Catalogue:
     criteria: Criteria
+    scripts: dict
+    # the YAML texts by path relative to the catalogue folder, for version snapshots
+    texts: dict = field(default_factory=dict)
+    script_files: dict = field(default_factory=dict)
+
+    def snapshot(self, kind: str) -> dict[str, str]:
+        """The texts a version of ``criteria`` or ``script:<id>`` consists of."""
+        if kind == "criteria":
+            return {CRITERIA_FILE: self.texts[CRITERIA_FILE]}
+        script_file = self.script_files[kind.split(":", 1)[1]]
+        common = f"{SCREENING_DIR}/{COMMON_FILE}"
+        return {common: self.texts[common], script_file: self.texts[script_file]}
+
+    def script_for(self, organisation_kind: str) -> sc.Script | None:
+        return next((s for s in self.scripts.values() if organisation_kind in s.agency_kinds), None)
 
 
 def load_catalogue(root: Path = ROOT) -> Catalogue:
-    """The whole catalogue (the agency screening scripts join it as they are written)."""
-    return Catalogue(criteria=load_criteria(root / CRITERIA_FILE, f"{root.name}/{CRITERIA_FILE}"))
+    """The whole catalogue: criteria and every agency screening script."""
+    criteria = load_criteria(root / CRITERIA_FILE, f"{root.name}/{CRITERIA_FILE}")
+    scripts, problems, script_files = {}, [], {}
+    texts = {CRITERIA_FILE: (root / CRITERIA_FILE).read_text(encoding="utf-8")}
+    if (root / SCREENING_DIR).is_dir():
+        scripts, problems = load_scripts(root / SCREENING_DIR, criteria, f"{root.name}/{SCREENING_DIR}")
+        for path in sorted((root / SCREENING_DIR).glob("*.yaml")):
+            relative = f"{SCREENING_DIR}/{path.name}"
+            texts[relative] = path.read_text(encoding="utf-8")
+            data = yaml.safe_load(texts[relative]) if path.name != COMMON_FILE else None
+            if isinstance(data, dict) and data.get("script") in scripts:
+                script_files[data["script"]] = relative
+    if problems:
+        raise CatalogueInvalid(problems)
+    return Catalogue(criteria=criteria, scripts=scripts, texts=texts, script_files=script_files)
+
+
+def load_snapshot(files: dict[str, str]) -> Catalogue:
+    """Rebuild a catalogue from stored texts (a screening's versions), through the same checks."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder) / "sops"
+        for relative, text in files.items():
+            (root / relative).parent.mkdir(parents=True, exist_ok=True)
+            (root / relative).write_text(text, encoding="utf-8")
+        return load_catalogue(root)
 
 
 def check(path: Path) -> list[Problem]:

@@ -192,7 +192,7 @@ class Account:
 
 
 def make_user(app, role, username=None, org_code=None, *, enrolled=True, must_change=False,
-              password=TEST_PASSWORD, active=True) -> Account:
+              password=TEST_PASSWORD, active=True, org_kind=None) -> Account:
     """A ready account with a known password and (by default) an enrolled second factor."""
     from nrm.clock import now
     from nrm.models import User
@@ -200,7 +200,7 @@ def make_user(app, role, username=None, org_code=None, *, enrolled=True, must_ch
 
     with app.app_context():
         code, kind, region = ROLE_ORGS[role]
-        org = make_org(org_code or code, kind, region)
+        org = make_org(org_code or code, org_kind or kind, region)
         user = User(username=username or f"t-{role.replace('_', '-')}", role=role,
                     organisation=org, password_hash=passwords.hash_password(password),
                     must_change_password=must_change, active=active)

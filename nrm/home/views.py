@@ -18,7 +18,8 @@ def index():
     return render_template("home/index.html", user=current_user,
                            can_manage_accounts=policy.may(current_user, "list_accounts"),
                            can_manage_organisations=policy.may(current_user, "list_organisations"),
-                           can_view_audit_trail=policy.may(current_user, "view_audit_trail"))
+                           can_view_audit_trail=policy.may(current_user, "view_audit_trail"),
+                           can_screen=policy.may(current_user, "list_screenings"))
 
 
 @bp.route("/language", methods=["POST"])

@@ -4,6 +4,7 @@ from nrm.models.accounts import AuthSession, LoginThrottle, Organisation, User
 from nrm.models.audit import AuditEvent, AuditHead
 from nrm.models.keys import DataKey
 from nrm.models.people import Person
+from nrm.models.screening import CatalogueVersion, Screening
 
-__all__ = ["AuditEvent", "AuditHead", "AuthSession", "DataKey", "LoginThrottle", "Organisation", "Person",
-           "User"]
+__all__ = ["AuditEvent", "AuditHead", "AuthSession", "CatalogueVersion", "DataKey", "LoginThrottle",
+           "Organisation", "Person", "Screening", "User"]

@@ -28,6 +28,16 @@ def _manage_organisation(user, org=None):
     return user.role == ADMIN and (org is None or org.id != user.organisation_id)
 
 
+def _screening_of_own_organisation(user, screening=None):
+    return user.role == "screening_officer" and (
+        screening is None or screening.organisation_id == user.organisation_id)
+
+
+def _edit_screening(user, screening=None):
+    return _screening_of_own_organisation(user, screening) and (
+        screening is None or screening.status == "draft")
+
+
 RULES = {
     "view_home": lambda user, obj=None: True,
     "change_own_password": lambda user, obj=None: True,
@@ -37,6 +47,12 @@ RULES = {
     "list_organisations": _role(ADMIN),
     "manage_organisation": _manage_organisation,
     "view_audit_trail": _role("auditor"),
+    # screenings: officers of the organisation that made them (coordinators' reasoned access and
+    # case workers' minimised view come with referrals and cases)
+    "list_screenings": _role("screening_officer"),
+    "start_screening": _role("screening_officer"),
+    "view_screening": _screening_of_own_organisation,
+    "edit_screening": _edit_screening,
     "verify_audit_trail": _role("auditor"),
 }
 

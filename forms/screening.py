@@ -1,0 +1,151 @@
+"""The screening form factory: builds the form of one SOP step (``nrm.core.screening.Step``).
+
+Labels are in the officer's language; each question's interview wording (``ask``) is given in the
+person's language as the field's description, so both stand side by side on screen. Nothing is
+required unless the SOP says so: a person may decline to answer.
+"""
+
+from datetime import date
+
+from babel import Locale
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+# Languages a person may speak at an interview in Kyrgyzstan (DOMAIN.md §9), codes of ISO 639.
+INTERVIEW_LANGUAGES = ("ky", "ru", "uz", "tg", "kk", "tk", "ug", "dng", "en", "tr", "zh", "fa", "ur",
+                       "hi", "ar", "de", "ko")
+
+
+class OptionalRadioField(RadioField):
+    """A radio group that may be left unanswered."""
+
+    def pre_validate(self, form):
+        if self.data in (None, ""):
+            self.data = None
+            return
+        super().pre_validate(form)
+
+
+class CheckboxesField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def _text(texts, language) -> str:
+    return (texts or {}).get(language) or (texts or {}).get("en") or ""
+
+
+def country_choices(language: str) -> list[tuple[str, str]]:
+    names = Locale.parse(language).territories
+    codes = [c for c in names if len(c) == 2 and c.isalpha() and c.isupper() and c not in ("ZZ", "EU", "UN")]
+    return sorted(((c, names[c]) for c in codes), key=lambda pair: pair[1])
+
+
+def language_choices(language: str) -> list[tuple[str, str]]:
+    names = Locale.parse(language).languages
+    return [(code, names.get(code, code)) for code in INTERVIEW_LANGUAGES]
+
+
+def step_form(step, officer_language: str, person_language: str, formdata=None, data=None):
+    """A FlaskForm instance for ``step``; ``data`` are the answers saved so far."""
+
+    class StepForm(FlaskForm):
+        pass
+
+    for question in step.questions:
+        label = _text(question.label, officer_language)
+        kwargs = {"label": label, "description": _text(question.ask, person_language)}
+        required = [InputRequired(message=_l("Please answer this question."))] if question.required \
+            else [Optional()]
+        if question.type == "yes_no":
+            field = OptionalRadioField(choices=[("yes", _l("Yes")), ("no", _l("No"))],
+                                       validators=required if question.required else [], **kwargs)
+        elif question.type == "choice":
+            choices = [(o.id, _text(o.label, officer_language)) for o in question.options]
+            field = OptionalRadioField(choices=choices, validators=required if question.required else [],
+                                       **kwargs)
+        elif question.type == "multi":
+            choices = [(o.id, _text(o.label, officer_language)) for o in question.options]
+            field = CheckboxesField(choices=choices, validators=[Optional()], **kwargs)
+        elif question.type == "languages":
+            field = CheckboxesField(choices=language_choices(officer_language), validators=[Optional()],
+                                    **kwargs)
+        elif question.type == "number":
+            bounds = NumberRange(min=question.minimum, max=question.maximum,
+                                 message=_l("Enter a whole number from %(min)s to %(max)s."))
+            field = IntegerField(validators=[*required, bounds], **kwargs)
+        elif question.type == "date":
+            field = DateField(validators=required, **kwargs)
+        elif question.type == "country":
+            field = SelectField(choices=[("", "—")] + country_choices(officer_language),
+                                validators=required, **kwargs)
+        elif question.type == "language":
+            field = SelectField(choices=[("", "—")] + language_choices(officer_language),
+                                validators=required, **kwargs)
+        else:
+            field = TextAreaField(validators=[*required, Length(max=2000)], render_kw={"rows": 3}, **kwargs)
+        setattr(StepForm, question.id, field)
+
+    initial = {}
+    for question in step.questions:
+        value = (data or {}).get(question.id)
+        if question.type == "date" and isinstance(value, str):
+            try:
+                value = date.fromisoformat(value)
+            except ValueError:
+                value = None
+        initial[question.id] = value
+    return StepForm(formdata=formdata, data=initial)
+
+
+def values_of(form, step) -> dict:
+    """The form's answers as JSON-able values keyed by question id (None = not answered)."""
+    values = {}
+    for question in step.questions:
+        value = getattr(form, question.id).data
+        if isinstance(value, date):
+            value = value.isoformat()
+        elif isinstance(value, str):
+            value = value.strip() or None
+        elif isinstance(value, list):
+            value = [v for v in value if v] or None
+        values[question.id] = value
+    return values
+
+
+class IdentityForm(FlaskForm):
+    """The person's identity: every field optional (a screening may stay anonymous)."""
+
+    family_name = StringField(_l("Family name"), validators=[Optional(), Length(max=120)])
+    given_name = StringField(_l("Given name"), validators=[Optional(), Length(max=120)])
+    patronymic = StringField(_l("Patronymic"), validators=[Optional(), Length(max=120)])
+    other_names = StringField(_l("Other names used"), validators=[Optional(), Length(max=240)])
+    birth_date = DateField(_l("Date of birth"), validators=[Optional()])
+    document_number = StringField(_l("Document number"), validators=[Optional(), Length(max=40)])
+    document_country = SelectField(_l("Document issued by"), validators=[Optional()])
+    contact = TextAreaField(_l("How to reach the person safely"), validators=[Optional(), Length(max=500)],
+                            render_kw={"rows": 2})
+
+
+class StartForm(FlaskForm):
+    interview_language = SelectField(_l("Language of the interview script"))
+
+
+class SubmitForm(FlaskForm):
+    agreement = RadioField(_l("Do you agree with this result?"),
+                           choices=[("agree", _l("I agree")), ("disagree", _l("I disagree"))],
+                           validators=[InputRequired(message=_l("Please choose."))])
+    officer_result = SelectField(_l("Your assessment"), validators=[Optional()])
+    justification = TextAreaField(_l("Your justification"), validators=[Optional(), Length(max=4000)],
+                                  render_kw={"rows": 4})

@@ -1,0 +1,237 @@
+"""Screening views: parse the form, call ``nrm.services.screening``, render.
+
+Every page that shows a person's answers records a ``screening.view`` audit event. Answers live
+only in the sealed draft on the server (never in the cookie or the URL), so a screening survives a
+timeout, a closed tab or a change of device and resumes at the step it was left on.
+"""
+
+import json
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from forms.screening import IdentityForm, StartForm, SubmitForm, country_choices, step_form, values_of
+from nrm.core import screening as sc
+from nrm.core.assessment import POSSIBLE, PRESUMED
+from nrm.extensions import db
+from nrm.models import Screening
+from nrm.screening import bp
+from nrm.security import audit, policy
+from nrm.services import screening as service
+
+INTERVIEW_LANGUAGES = ("ky", "ru", "en")
+RESULT_CHOICES = ((PRESUMED, "presumed_victim"), (POSSIBLE, "possible"), ("no_indicators", "no_indicators"))
+
+
+def _officer_language() -> str:
+    return str(get_locale())
+
+
+def _screening(screening_id: str, action: str) -> Screening:
+    screening = db.session.get(Screening, screening_id)
+    if screening is None:
+        abort(404)
+    policy.require(current_user, action, screening)
+    return screening
+
+
+def _viewed(screening: Screening) -> None:
+    audit.record("screening.view", object_type="screening", object_id=screening.id)
+    db.session.commit()
+
+
+@bp.get("/")
+@policy.requires("list_screenings")
+def index():
+    screenings = db.session.scalars(
+        service.visible_to_org(current_user.organisation_id).order_by(Screening.updated_at.desc()).limit(200)
+    ).all()
+    form = StartForm()
+    form.interview_language.choices = [(code, name) for code, name in _language_names()]
+    form.interview_language.data = _officer_language()
+    return render_template("screening/index.html", screenings=screenings, form=form,
+                           script=service.script_for(current_user))
+
+
+def _language_names():
+    from nrm.labels import LANGUAGE_NAMES
+
+    return [(code, LANGUAGE_NAMES[code]) for code in INTERVIEW_LANGUAGES]
+
+
+@bp.post("/new")
+@policy.requires("start_screening")
+def new():
+    script = service.script_for(current_user)
+    if script is None:
+        abort(403)
+    form = StartForm()
+    form.interview_language.choices = _language_names()
+    if not form.validate_on_submit():
+        abort(400)
+    screening = service.start(current_user, script, form.interview_language.data)
+    db.session.commit()
+    return redirect(url_for("screening.step", screening_id=screening.id, step_id=screening.current_step))
+
+
+@bp.get("/<screening_id>/resume")
+def resume(screening_id):
+    screening = _screening(screening_id, "view_screening")
+    if screening.status != "draft":
+        return redirect(url_for("screening.result", screening_id=screening.id))
+    return redirect(url_for("screening.step", screening_id=screening.id,
+                            step_id=screening.current_step or "safety"))
+
+
+def _progress(script, given, step_id):
+    steps = sc.visible_steps(script, sc.effective_answers(script, given))
+    ids = [s.id for s in steps]
+    return steps, (ids.index(step_id) + 1 if step_id in ids else 1)
+
+
+@bp.route("/<screening_id>/step/<step_id>", methods=["GET", "POST"])
+def step(screening_id, step_id):
+    screening = _screening(screening_id, "edit_screening")
+    _criteria, script = service.catalogue_of(screening)
+    current_step = script.step(step_id)
+    if current_step is None:
+        abort(404)
+    given = service.answers(screening)
+    shown = [q for q in current_step.questions if sc.visible(q, sc.effective_answers(script, given))]
+    form = step_form(current_step, _officer_language(), screening.interview_language,
+                     formdata=request.form if request.method == "POST" else None, data=given)
+    status = 200
+    if request.method == "POST":
+        action = request.form.get("action", "next")
+        valid = form.validate()
+        # "back" and "save" keep every valid answer; only "next" insists on required ones
+        if valid or action in ("back", "save"):
+            values = {q.id: v for q, v in zip(current_step.questions, values_of(form, current_step).values(),
+                                               strict=True)
+                      if q in shown and not getattr(form, q.id).errors}
+            merged = {k: v for k, v in {**given, **values}.items() if sc.answered(v)}
+            now_shown = [q for q in current_step.questions
+                         if sc.visible(q, sc.effective_answers(script, merged))]
+            appeared = action == "next" and any(q not in shown for q in now_shown)
+            if action == "back":
+                target = service.previous_step(script, merged, step_id)
+            elif action == "next" and not appeared:
+                target = service.next_step(script, merged, step_id)
+            else:
+                target = step_id
+            service.save_step(current_user, screening, script, current_step, values, go_to=target)
+            db.session.commit()
+            if action == "save":
+                flash(_("The screening is saved. Resume it from the list at any time."), "success")
+                return redirect(url_for("screening.index"))
+            if action == "next" and current_step.emergency_actions and sc.emergency(script, merged):
+                return redirect(url_for("screening.emergency", screening_id=screening.id))
+            if appeared:
+                flash(_("Your answers opened more questions on this page."), "info")
+            if target is None:
+                return redirect(url_for("screening.summary", screening_id=screening.id))
+            return redirect(url_for("screening.step", screening_id=screening.id, step_id=target))
+        status = 422
+    else:
+        _viewed(screening)
+    steps, position = _progress(script, given, step_id)
+    return render_template(
+        "screening/step.html", screening=screening, script=script, step=current_step, form=form,
+        steps=steps, position=position, shown=shown, officer_language=_officer_language(),
+        person_language=screening.interview_language,
+        emergency=current_step.emergency_actions and sc.emergency(script, given)), status
+
+
+@bp.get("/<screening_id>/emergency")
+def emergency(screening_id):
+    screening = _screening(screening_id, "edit_screening")
+    _criteria, script = service.catalogue_of(screening)
+    given = service.answers(screening)
+    safety = script.steps[0]
+    _viewed(screening)
+    return render_template("screening/emergency.html", screening=screening, step=safety,
+                           next_step=service.next_step(script, given, safety.id),
+                           officer_language=_officer_language())
+
+
+@bp.route("/<screening_id>/identity", methods=["GET", "POST"])
+def identity(screening_id):
+    screening = _screening(screening_id, "edit_screening")
+    person = screening.person
+    form = IdentityForm(obj=None if request.method == "POST" else person)
+    form.document_country.choices = [("", "—")] + country_choices(_officer_language())
+    matches = None
+    if form.validate_on_submit():
+        fields = {name: getattr(form, name).data or None for name in
+                  ("family_name", "given_name", "patronymic", "other_names", "birth_date",
+                   "document_number", "document_country", "contact")}
+        matches = service.set_identity(current_user, screening, fields)
+        db.session.commit()
+        if not matches:
+            flash(_("Identity details saved."), "success")
+            return redirect(url_for("screening.summary", screening_id=screening.id))
+    elif request.method == "GET":
+        _viewed(screening)
+    return render_template("screening/identity.html", screening=screening, form=form, matches=matches), \
+        422 if form.errors else 200
+
+
+@bp.route("/<screening_id>/summary", methods=["GET", "POST"])
+def summary(screening_id):
+    screening = _screening(screening_id, "edit_screening")
+    criteria, script = service.catalogue_of(screening)
+    given = service.answers(screening)
+    current = sc.effective_answers(script, given)
+    form = SubmitForm()
+    form.officer_result.choices = [("", "—")] + [(code, _result_label(code)) for code, _x in RESULT_CHOICES]
+    outcome, _values = service.assessment_of(criteria, script, given)
+    missing = [(s, q) for s in sc.visible_steps(script, current) for q in sc.visible_questions(s, current)
+               if q.required and not sc.answered(current.get(q.id))]
+    if form.validate_on_submit() and not missing:
+        agrees = form.agreement.data == "agree"
+        if not agrees and (not form.officer_result.data or not (form.justification.data or "").strip()):
+            form.justification.errors.append(
+                _("To disagree, choose your assessment and write why. Both are kept beside the result."))
+        else:
+            service.submit(current_user, screening, agrees, form.officer_result.data or None,
+                           form.justification.data)
+            db.session.commit()
+            return redirect(url_for("screening.result", screening_id=screening.id))
+    elif request.method == "GET":
+        _viewed(screening)
+    return render_template("screening/summary.html", screening=screening, script=script, form=form,
+                           steps=sc.visible_steps(script, current), answers=current, outcome=outcome,
+                           missing=missing, officer_language=_officer_language(),
+                           display=_display), 422 if request.method == "POST" else 200
+
+
+def _result_label(code):
+    return {PRESUMED: _("Presumed victim of trafficking"), POSSIBLE: _("Possible victim — interview further"),
+            "no_indicators": _("No indicators found")}[code]
+
+
+def _display(question, value, language):
+    if question.type == "yes_no":
+        return _("Yes") if value == "yes" else _("No")
+    if question.options:
+        labels = {o.id: o.label.get(language, o.id) for o in question.options}
+        return ", ".join(labels.get(v, v) for v in (value if isinstance(value, list) else [value]))
+    if isinstance(value, list):
+        return ", ".join(value)
+    return str(value)
+
+
+@bp.get("/<screening_id>")
+def result(screening_id):
+    screening = _screening(screening_id, "view_screening")
+    if screening.status != "submitted":
+        return redirect(url_for("screening.resume", screening_id=screening.id))
+    criteria, script = service.catalogue_of(screening)
+    assessment = json.loads(screening.assessment_json or "{}")
+    _viewed(screening)
+    return render_template("screening/result.html", screening=screening, criteria=criteria, script=script,
+                           assessment=assessment, result_label=_result_label(screening.result),
+                           officer_label=_result_label(screening.officer_result or screening.result),
+                           officer_language=_officer_language())

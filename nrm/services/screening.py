@@ -1,0 +1,178 @@
+"""Screenings: start, save step by step (sealed drafts), identity and duplicate check, submit with
+the assessment, and the coarse analytic columns. Views call these; these call the pure core."""
+
+import json
+from functools import lru_cache
+
+from flask import current_app
+
+from nrm.clock import now
+from nrm.core import screening as sc
+from nrm.core.assessment import assess
+from nrm.core.reference import REGIONS
+from nrm.extensions import db
+from nrm.models import CatalogueVersion, Screening
+from nrm.security import audit
+from nrm.services import people
+
+AGE_BANDS = ((0, 11, "0-11"), (12, 17, "12-17"), (18, 24, "18-24"), (25, 34, "25-34"),
+             (35, 49, "35-49"), (50, 200, "50+"))
+
+
+def catalogue():
+    return current_app.extensions["nrm_catalogue"]
+
+
+def script_for(user) -> sc.Script | None:
+    return catalogue().script_for(user.organisation.kind)
+
+
+def _version(kind: str, version: str) -> str:
+    version_id = f"{kind}:{version}"[:80]
+    if db.session.get(CatalogueVersion, version_id) is None:
+        db.session.add(CatalogueVersion(id=version_id, kind=kind, created_at=now(),
+                                        content=json.dumps(catalogue().snapshot(kind), ensure_ascii=False)))
+        db.session.flush()
+    return version_id
+
+
+@lru_cache(maxsize=32)
+def _snapshot(version_ids: tuple[str, str], contents: tuple[str, str]):
+    from sops.loader import load_snapshot
+
+    files = {}
+    for content in contents:
+        files.update(json.loads(content))
+    return load_snapshot(files)
+
+
+def catalogue_of(screening: Screening):
+    """The criteria and script exactly as they were when the screening was made."""
+    script_version = db.session.get(CatalogueVersion, screening.script_version_id)
+    criteria_version = db.session.get(CatalogueVersion, screening.criteria_version_id)
+    snapshot = _snapshot((script_version.id, criteria_version.id),
+                         (script_version.content, criteria_version.content))
+    return snapshot.criteria, snapshot.scripts[screening.script_id]
+
+
+def start(officer, script: sc.Script, interview_language: str) -> Screening:
+    person = people.create_person(officer, officer.organisation_id)
+    screening = Screening(
+        person=person, data_key=person.data_key, organisation_id=officer.organisation_id,
+        officer_id=officer.id, script_id=script.id,
+        script_version_id=_version(f"script:{script.id}", script.catalogue_version),
+        criteria_version_id=_version("criteria", catalogue().criteria.catalogue_version),
+        interview_language=interview_language, status="draft", current_step=script.steps[0].id,
+        started_at=now(), updated_at=now(), agency_kind=officer.organisation.kind)
+    screening.answers_json = "{}"
+    db.session.add(screening)
+    db.session.flush()
+    audit.record("screening.create", object_type="screening", object_id=screening.id, actor=officer)
+    return screening
+
+
+def answers(screening: Screening) -> dict:
+    return json.loads(screening.answers_json or "{}")
+
+
+def save_step(actor, screening: Screening, script: sc.Script, step: sc.Step, values: dict,
+              go_to: str | None) -> None:
+    """Keep the answers of one step (sealed); empty values remove earlier answers."""
+    if screening.status != "draft":
+        raise ValueError("a submitted screening cannot be changed")
+    current = answers(screening)
+    for question in step.questions:
+        if question.id in values:
+            if sc.answered(values[question.id]):
+                current[question.id] = values[question.id]
+            else:
+                current.pop(question.id, None)
+    screening.answers_json = json.dumps(current, ensure_ascii=False)
+    screening.current_step = go_to or step.id
+    screening.updated_at = now()
+    audit.record("screening.update", object_type="screening", object_id=screening.id, actor=actor)
+
+
+def next_step(script: sc.Script, given: dict, step_id: str) -> str | None:
+    steps = sc.visible_steps(script, sc.effective_answers(script, given))
+    ids = [s.id for s in steps]
+    if step_id not in ids:
+        return ids[0] if ids else None
+    index = ids.index(step_id)
+    return ids[index + 1] if index + 1 < len(ids) else None
+
+
+def previous_step(script: sc.Script, given: dict, step_id: str) -> str | None:
+    ids = [s.id for s in sc.visible_steps(script, sc.effective_answers(script, given))]
+    if step_id not in ids:
+        return None
+    index = ids.index(step_id)
+    return ids[index - 1] if index > 0 else None
+
+
+def set_identity(actor, screening: Screening, fields: dict) -> list[str]:
+    """Add or change the person's identity (all optional); return ids of *other* people who match
+    (the officer learns that a match exists, not who)."""
+    person = screening.person
+    people.update_identity(actor, person, **fields)
+    return people.find_matches(
+        document_number=person.document_number, given_name=person.given_name,
+        family_name=person.family_name, birth_date=person.birth_date, exclude_id=person.id)
+
+
+def _age_band(age, uncertain) -> str:
+    if uncertain or age is None:
+        return "unknown"
+    return next(label for low, high, label in AGE_BANDS if low <= age <= high)
+
+
+def assessment_of(criteria, script, given: dict):
+    current = sc.effective_answers(script, given)
+    values = sc.mapped(script, current)
+    ids = sc.raised(script, current)
+    age = values.get("age")
+    return assess(criteria, age=age if isinstance(age, int) else None,
+                  age_uncertain=values.get("age_uncertain") == "yes",
+                  facts={i for i in ids if i in criteria.facts},
+                  indicators={i for i in ids if i in criteria.indicators}), values
+
+
+def submit(actor, screening: Screening, officer_agrees: bool, officer_result: str | None,
+           justification: str | None):
+    criteria, script = catalogue_of(screening)
+    outcome, values = assessment_of(criteria, script, answers(screening))
+    if not officer_agrees and (not officer_result or not (justification or "").strip()):
+        raise ValueError("disagreement needs a result and a written justification")
+    at = now()
+    screening.status, screening.submitted_at, screening.updated_at = "submitted", at, at
+    screening.result, screening.child_rule = outcome.result, outcome.child
+    screening.officer_result = outcome.result if officer_agrees else officer_result
+    screening.justification = None if officer_agrees else justification.strip()
+    screening.assessment_json = json.dumps({
+        "dimensions": {d: {"positive": r.positive, "indicators": r.indicators}
+                       for d, r in outcome.dimensions.items()},
+        "elements": outcome.elements, "facts": outcome.facts, "not_applicable": outcome.not_applicable,
+        "catalogue_version": outcome.catalogue_version})
+    # analytic columns: coarse, never personal
+    screening.year, screening.quarter = at.year, (at.month - 1) // 3 + 1
+    region = values.get("stay_region")
+    screening.region = region if region in REGIONS else ("abroad" if region == "abroad" else None)
+    screening.sex = values.get("sex")
+    screening.age_band = _age_band(values.get("age"), values.get("age_uncertain") == "yes")
+    screening.minor = outcome.child
+    status = values.get("citizenship_status")
+    screening.citizenship_group = {"kyrgyz": "KG", "stateless": "stateless"}.get(
+        status, values.get("citizenship_country") if status == "foreign" else "unknown")
+    types = values.get("exploitation_types") or []
+    screening.exploitation_types = ",".join(sorted(types)) if isinstance(types, list) else None
+    screening.exploitation_country = values.get("exploitation_country")
+    screening.consent_services = {"yes": True, "no": False}.get(values.get("consent_services"))
+    screening.consent_statistics = {"yes": True, "no": False}.get(values.get("consent_statistics"))
+    audit.record("screening.submit", object_type="screening", object_id=screening.id, actor=actor)
+    return outcome
+
+
+def visible_to_org(organisation_id: int):
+    return db.select(Screening).where(Screening.organisation_id == organisation_id)
+
+
