@@ -102,11 +102,20 @@ def _configure(app: Flask, test_config: dict | None) -> None:
     app.extensions["nrm_catalogue"] = _load_catalogue(cfg.get("SOP_PATH"))
 
 
+_CATALOGUES: dict = {}
+
+
 def _load_catalogue(path):
+    """Load (and check) the SOP catalogue; parsed once per set of unchanged files."""
     from sops.loader import ROOT, CatalogueInvalid, load_catalogue
 
+    root = Path(path) if path else ROOT
+    stamp = tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in sorted(root.rglob("*.yaml")))
     try:
-        return load_catalogue(Path(path) if path else ROOT)
+        if stamp not in _CATALOGUES:
+            _CATALOGUES.clear()
+            _CATALOGUES[stamp] = load_catalogue(root)
+        return _CATALOGUES[stamp]
     except CatalogueInvalid as invalid:
         shown = "\n  ".join(str(p) for p in invalid.problems[:20])
         more = f"\n  … and {len(invalid.problems) - 20} more" if len(invalid.problems) > 20 else ""
