@@ -147,18 +147,22 @@ def test_document_normalisation_is_idempotent_and_ascii(raw):
 
 # ------------------------------------------------------------------ rotation
 
-def test_rotation_of_ten_thousand_people_rewraps_every_key_and_all_data_reads(app, tmp_path):
+def _file_keyring_app(app, tmp_path):
+    """The same database, with master keys in instance/keys/master (rotation writes files there)."""
     from nrm import create_app
     from nrm.security.keys import ensure_key_files
     from tests.conftest import base_config
 
-    instance = tmp_path / "rot-instance"
+    instance = tmp_path / "file-keys-instance"
     ensure_key_files(instance / "keys")
     config = base_config(tmp_path)
     del config["MASTER_KEYS"]
     config.update(INSTANCE_PATH=str(instance), DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"])
-    rot = create_app(config)
-    with rot.app_context():
+    return create_app(config)
+
+
+def test_rotation_of_ten_thousand_people_rewraps_every_key_and_all_data_reads(app, tmp_path):
+    with _file_keyring_app(app, tmp_path).app_context():
         org = make_org("t-police", "police_unit")
         for i in range(10_000):
             person = Person(organisation_id=org.id, given_name=f"Name{i}", document_number=f"DOC{i}")
@@ -188,17 +192,7 @@ def test_rotation_of_ten_thousand_people_rewraps_every_key_and_all_data_reads(ap
 
 
 def test_retiring_a_key_still_in_use_is_refused(app, tmp_path):
-    from nrm import create_app
-    from nrm.security.keys import ensure_key_files
-    from tests.conftest import base_config
-
-    instance = tmp_path / "ret-instance"
-    ensure_key_files(instance / "keys")
-    config = base_config(tmp_path)
-    del config["MASTER_KEYS"]
-    config.update(INSTANCE_PATH=str(instance), DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"])
-    other = create_app(config)
-    with other.app_context():
+    with _file_keyring_app(app, tmp_path).app_context():
         org = make_org("t-police", "police_unit")
         _person(org)
         old_id = vault.keyring().active_id
