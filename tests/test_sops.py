@@ -127,3 +127,62 @@ def test_changing_a_wording_changes_the_catalogue_version(tmp_path):
     assert before.catalogue_version != after.catalogue_version
     assert before.indicators["debt_bondage"].text["en"] == "Debt bondage"
     assert Path(folder / "criteria.yaml").exists()
+
+
+# ------------------------------------------------------------------ screening scripts
+
+COMMON = (ROOT / "screening" / "common.yaml").read_text(encoding="utf-8")
+CUSTOMS = (ROOT / "screening" / "customs.yaml").read_text(encoding="utf-8")
+
+
+def _catalogue_with(tmp_path, common=COMMON, customs=CUSTOMS):
+    folder = tmp_path / "sops"
+    shutil.copytree(ROOT, folder, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    (folder / "screening" / "common.yaml").write_text(common, encoding="utf-8")
+    (folder / "screening" / "customs.yaml").write_text(customs, encoding="utf-8")
+    return folder
+
+
+def _question_line(text, question_id):
+    return _line_of(text, f"- id: {question_id}\n")
+
+
+def test_show_if_on_a_later_question_is_named(tmp_path):
+    broken = COMMON.replace("- id: age\n", "- id: age\n        show_if: {question: consent_services, equals: \"yes\"}\n", 1)
+    problems = check(_catalogue_with(tmp_path, common=broken))
+    hit = [p for p in problems if p.field == "steps[person].questions[age].show_if"]
+    assert hit and "not an earlier question" in hit[0].message
+    assert hit[0].file == "sops/screening/common.yaml" and hit[0].line == _question_line(broken, "age")
+
+
+def test_an_unreachable_condition_is_named(tmp_path):
+    old = "question: recruited\n          equals: \"yes\""
+    assert old in COMMON
+    broken = COMMON.replace(old, "question: recruited\n          equals: \"maybe\"", 1)
+    problems = check(_catalogue_with(tmp_path, common=broken))
+    assert any("unreachable: 'recruited' can never be 'maybe'" in p.message for p in problems), problems
+
+
+def test_an_unknown_indicator_in_raises_is_named(tmp_path):
+    broken = CUSTOMS.replace("documents_confiscated]", "documents_confiscated_forever]", 1)
+    assert broken != CUSTOMS
+    problems = check(_catalogue_with(tmp_path, customs=broken))
+    assert any(p.file == "sops/screening/customs.yaml" and "unknown indicator or fact id 'documents_confiscated_forever'"
+               in p.message for p in problems), problems
+
+
+def test_a_missing_translation_in_a_script_is_named(tmp_path):
+    match = re.search(r"\n(\s+)ky: .*\n", CUSTOMS)
+    broken = CUSTOMS[: match.start()] + "\n" + CUSTOMS[match.end():]
+    problems = check(_catalogue_with(tmp_path, customs=broken))
+    assert any(p.file == "sops/screening/customs.yaml" and p.field.endswith(".ky")
+               and p.message == "translation is missing" for p in problems), problems
+
+
+def test_a_duplicate_question_and_a_missing_common_step_are_named(tmp_path):
+    broken = CUSTOMS.replace("- id: ticket_bought_by_other\n", "- id: documents_held_by_companion\n", 1)
+    broken = broken.replace("- use: debts", "- use: debtz", 1)
+    problems = check(_catalogue_with(tmp_path, customs=broken))
+    messages = " | ".join(p.message for p in problems)
+    assert "duplicate question id 'documents_held_by_companion'" in messages
+    assert "common.yaml has no step 'debtz'" in messages
