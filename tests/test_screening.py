@@ -94,6 +94,23 @@ def test_an_invalid_answer_is_refused_in_the_officers_language_and_nothing_is_lo
     assert 'value="two hundred"' in page
 
 
+@pytest.mark.parametrize("action", ["save", "back"])
+def test_leaving_a_page_with_a_wrong_answer_keeps_it_on_screen(app, client, officer, action):
+    sid, _ = _start(client)
+    _step(client, sid, "safety", {"in_immediate_danger": "no"})
+    response = _step(client, sid, "person", {"age": "two hundred", "sex": "female"}, action=action)
+    assert response.status_code == 422
+    assert 'value="two hundred"' in response.get_data(as_text=True)
+
+
+def test_saving_with_a_required_question_unanswered_is_allowed(app, client, officer):
+    sid, _ = _start(client)
+    response = _step(client, sid, "consent", {"consent_services": "yes"}, action="save")
+    assert response.status_code == 302
+    with app.app_context():
+        assert json.loads(db.session.get(Screening, sid).answers_json)["consent_services"] == "yes"
+
+
 def test_the_interview_script_is_shown_in_the_persons_language_beside_the_officers(app, client, officer):
     post_form(client, "/language", {"language": "ru", "next": "/"}, page="/")
     sid, _ = _start(client, language="ky")

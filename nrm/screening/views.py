@@ -21,8 +21,8 @@ from nrm.screening import bp
 from nrm.security import audit, policy
 from nrm.services import screening as service
 
-INTERVIEW_LANGUAGES = ("ky", "ru", "en")
-RESULT_CHOICES = ((PRESUMED, "presumed_victim"), (POSSIBLE, "possible"), ("no_indicators", "no_indicators"))
+SCRIPT_LANGUAGES = ("ky", "ru", "en")  # languages the SOP texts exist in (others: interpreter)
+RESULTS = (PRESUMED, POSSIBLE, "no_indicators")
 
 
 def _officer_language() -> str:
@@ -58,7 +58,7 @@ def index():
 def _language_names():
     from nrm.labels import LANGUAGE_NAMES
 
-    return [(code, LANGUAGE_NAMES[code]) for code in INTERVIEW_LANGUAGES]
+    return [(code, LANGUAGE_NAMES[code]) for code in SCRIPT_LANGUAGES]
 
 
 @bp.post("/new")
@@ -105,12 +105,14 @@ def step(screening_id, step_id):
     status = 200
     if request.method == "POST":
         action = request.form.get("action", "next")
-        valid = form.validate()
-        # "back" and "save" keep every valid answer; only "next" insists on required ones
-        if valid or action in ("back", "save"):
-            values = {q.id: v for q, v in zip(current_step.questions, values_of(form, current_step).values(),
-                                               strict=True)
-                      if q in shown and not getattr(form, q.id).errors}
+        form.validate()
+        # "back" and "save" may leave required questions unanswered; an answer that is wrong (not
+        # just missing) always stops here, so nothing typed is ever dropped
+        wrong = [q for q in shown if getattr(form, q.id).errors
+                 and (action == "next" or _typed(getattr(form, q.id)))]
+        if not wrong:
+            answered_now = values_of(form, current_step)
+            values = {q.id: answered_now[q.id] for q in shown}
             merged = {k: v for k, v in {**given, **values}.items() if sc.answered(v)}
             now_shown = [q for q in current_step.questions
                          if sc.visible(q, sc.effective_answers(script, merged))]
@@ -142,6 +144,10 @@ def step(screening_id, step_id):
         steps=steps, position=position, shown=shown, officer_language=_officer_language(),
         person_language=screening.interview_language,
         emergency=current_step.emergency_actions and sc.emergency(script, given)), status
+
+
+def _typed(field) -> bool:
+    return any(str(value).strip() for value in (field.raw_data or []))
 
 
 @bp.get("/<screening_id>/emergency")
@@ -185,7 +191,7 @@ def summary(screening_id):
     given = service.answers(screening)
     current = sc.effective_answers(script, given)
     form = SubmitForm()
-    form.officer_result.choices = [("", "—")] + [(code, _result_label(code)) for code, _x in RESULT_CHOICES]
+    form.officer_result.choices = [("", "—")] + [(code, _result_label(code)) for code in RESULTS]
     outcome, _values = service.assessment_of(criteria, script, given)
     missing = [(s, q) for s in sc.visible_steps(script, current) for q in sc.visible_questions(s, current)
                if q.required and not sc.answered(current.get(q.id))]
