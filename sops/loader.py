@@ -133,7 +133,9 @@ def _line(container, key=None) -> int:
     return getattr(container, "line", 1)
 
 
-class _CriteriaChecker:
+class _Checker:
+    """Checks on a line-aware YAML tree that report into the reader's problem list."""
+
     def __init__(self, reader: _Reader, data):
         self.r, self.data = reader, data
 
@@ -148,13 +150,13 @@ class _CriteriaChecker:
             return None
         return value
 
-    def texts(self, node, where):
-        text = self.require(node, "text", dict, where)
+    def texts(self, node, where, key="text"):
+        text = self.require(node, key, dict, where)
         if text is None:
             return {}
         for language in LANGUAGES:
             if not isinstance(text.get(language), str) or not text[language].strip():
-                self.r.problem(_line(node, "text"), f"{where}.text.{language}", "translation is missing")
+                self.r.problem(_line(node, key), f"{where}.{key}.{language}", "translation is missing")
         return {k: v for k, v in text.items() if k in LANGUAGES and isinstance(v, str)}
 
     def choice(self, node, key, allowed, where, default=None):
@@ -171,6 +173,8 @@ class _CriteriaChecker:
         items = self.require(self.data, key, list, "")
         return [] if items is None else list(zip(items, items.item_lines, strict=True))
 
+
+class _CriteriaChecker(_Checker):
     def check(self) -> Criteria | None:
         data, r = self.data, self.r
         if not isinstance(data, Node):
@@ -564,6 +568,8 @@ class Catalogue:
     # the YAML texts by path relative to the catalogue folder, for version snapshots
     texts: dict = field(default_factory=dict)
     script_files: dict = field(default_factory=dict)
+    routing: object = None      # nrm.core.routing.Routing (routing.yaml), None in a snapshot
+    directory: tuple = ()       # directory.yaml entries: the seed of the directory of services
 
     def snapshot(self, kind: str) -> dict[str, str]:
         """The texts a version of ``criteria`` or ``script:<id>`` consists of."""
@@ -590,9 +596,24 @@ def load_catalogue(root: Path = ROOT) -> Catalogue:
             data = yaml.safe_load(texts[relative]) if path.name != COMMON_FILE else None
             if isinstance(data, dict) and data.get("script") in scripts:
                 script_files[data["script"]] = relative
+    routing, directory = None, ()
+    from sops.routing_loader import DIRECTORY_FILE, ROUTING_FILE, load_directory, load_routing
+
+    for name, loader in ((ROUTING_FILE, load_routing), (DIRECTORY_FILE, load_directory)):
+        if (root / name).is_file():
+            try:
+                loaded = loader(root / name, f"{root.name}/{name}")
+            except CatalogueInvalid as invalid:
+                problems.extend(invalid.problems)
+                continue
+            if name == ROUTING_FILE:
+                routing = loaded
+            else:
+                directory = tuple(loaded)
     if problems:
         raise CatalogueInvalid(problems)
-    return Catalogue(criteria=criteria, scripts=scripts, texts=texts, script_files=script_files)
+    return Catalogue(criteria=criteria, scripts=scripts, texts=texts, script_files=script_files,
+                     routing=routing, directory=directory)
 
 
 def load_snapshot(files: dict[str, str]) -> Catalogue:
