@@ -40,16 +40,19 @@ translations: $(STAMP)
 
 run: compile
 	NRM_ENV=$${NRM_ENV:-development} $(FLASK) init --demo
-	NRM_ENV=$${NRM_ENV:-development} $(FLASK) run --host 127.0.0.1 --port 5000
+	NRM_ENV=$${NRM_ENV:-development} NRM_SCHEDULER_IN_PROCESS=true $(FLASK) run --host 127.0.0.1 --port 5000
 
-# Debian's chromium (Playwright drives it; it cannot download its own browser here) and PostgreSQL 15.
+# Debian's chromium (Playwright drives it; it cannot download its own browser here), PostgreSQL 15
+# and the DejaVu fonts the PDF referral letters are set in (Cyrillic and Kyrgyz letters).
+PDF_FONT := /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
 system-deps:
-	@if [ ! -x /usr/bin/chromium ] || [ ! -x $(PG_BIN)/initdb ]; then \
-	  echo "Installing system packages: chromium postgresql-15"; \
-	  $(APT) update -qq && $(APT) install -y -qq chromium postgresql-15 >/dev/null; \
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x $(PG_BIN)/initdb ] || [ ! -f $(PDF_FONT) ]; then \
+	  echo "Installing system packages: chromium postgresql-15 fonts-dejavu-core"; \
+	  $(APT) update -qq && $(APT) install -y -qq chromium postgresql-15 fonts-dejavu-core >/dev/null; \
 	fi
 	@test -x /usr/bin/chromium || { echo "chromium is missing: apt-get install chromium"; exit 1; }
 	@test -x $(PG_BIN)/initdb || { echo "PostgreSQL 15 is missing: apt-get install postgresql-15"; exit 1; }
+	@test -f $(PDF_FONT) || { echo "The PDF font is missing: apt-get install fonts-dejavu-core"; exit 1; }
 
 lint: install-test
 	$(BIN)/ruff check .

@@ -17,16 +17,12 @@ from nrm.errors import StartupError, ValidationFailed
 BASE_ORGANISATION = ("mlssm", "Ministry of Labour, Social Security and Migration — NRM coordination",
                      "mlssm_central", "KG-GB")
 
-# Demo organisations: fictitious units are named "Demo"; the real bodies named in the sources
-# (001:849 crisis centres, 001:779 Procurator General's Office) carry names only, no contacts.
+# Demo organisations: fictitious screening units named "Demo". The real bodies (crisis centres,
+# Procurator General's Office, Ombudsman, ...) come from the directory (sops/directory.yaml),
+# names and kinds only, no contacts.
 DEMO_ORGANISATIONS = (
     ("demo-police-bishkek", "Demo: Internal affairs unit, Bishkek", "police_unit", "KG-GB", True),
     ("demo-customs-manas", "Demo: Customs post, Manas airport", "customs_post", "KG-C", True),
-    ("sezim", "Sezim crisis centre (Bishkek)", "crisis_centre", "KG-GB", False),
-    ("ak-jurok", "Ak-Jurok crisis centre (Osh)", "crisis_centre", "KG-GO", False),
-    ("gpo", "Procurator General's Office — trafficking statistics working group",
-     "prosecutor_office", "KG-GB", False),
-    ("ombudsman", "Ombudsman (Akyikatchy) of the Kyrgyz Republic", "ombudsman", "KG-GB", False),
 )
 DEMO_ACCOUNTS = (
     ("demo-officer", "screening_officer", "demo-police-bishkek"),
@@ -90,8 +86,14 @@ def _init_database(app, demo: bool) -> None:
     if not db.session.scalar(db.select(Organisation.id).where(Organisation.code == BASE_ORGANISATION[0])):
         code, name, kind, region = BASE_ORGANISATION
         accounts.create_organisation(None, code=code, name=name, kind=kind, region=region)
+    from nrm.services import directory
+
+    added, updated = directory.seed()
     db.session.commit()
     click.echo(f"database ready: {_describe_database(app)}")
+    if added or updated:
+        click.echo(f"directory of services: {added} organisations added, "
+                   f"{updated} marked as directory entries")
     if demo:
         _seed_demo()
 
@@ -298,6 +300,26 @@ def users_code(username):
     click.echo(totp.current_code(user))
 
 
+@users.command("email")
+@click.argument("username")
+@click.argument("address", required=False)
+@with_appcontext
+def users_email(username, address):
+    """Set (or, without ADDRESS, clear) the work e-mail that notification mails go to."""
+    import re
+
+    from nrm.extensions import db
+    from nrm.security import audit
+
+    user = _user_or_fail(username)
+    if address and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", address):
+        _fail(f"{address!r} is not an e-mail address.")
+    user.email = address or None
+    audit.record("account.email", object_type="user", object_id=user.id)
+    db.session.commit()
+    click.echo(f"{user.username}: notification e-mails {'to ' + address if address else 'off'}.")
+
+
 audit_cli = click.Group("audit", help="The audit trail.")
 
 
@@ -448,7 +470,111 @@ def restore_command(path, yes, data_keys):
                f"{'intact' if result.ok else 'BROKEN at event ' + str(result.broken_seq)}.")
 
 
+referrals_cli = click.Group("referrals", help="Referral routing.")
+ROUTE_KEYS = {"result", "age", "age_uncertain", "citizenship", "stay_region", "found_abroad_country", "needs",
+              "asylum_wish", "fear_of_return", "consent", "suspect", "sex", "identity_established"}
+
+
+@referrals_cli.command("route")
+@click.argument("source", required=False)
+@click.option("--language", type=click.Choice(["ky", "ru", "en"]), default="en", show_default=True,
+              help="Language of organisation names and bases.")
+@with_appcontext
+def referrals_route(source, language):
+    """Route JSON facts (one object or an array; FILE or - for standard input) with the rules of
+    sops/routing.yaml and the directory; print the proposed referrals as JSON, one list per object.
+
+    Facts: {"result": "presumed_victim", "age": 15, "citizenship": "UZ" | "KG" | "stateless",
+    "stay_region": "KG-GO", "found_abroad_country": null | "RU", "needs": ["medical", "shelter"],
+    "asylum_wish": false, "fear_of_return": false, "consent": ["services", "consular"]}.
+    A missing or null age counts as uncertain: the person is presumed a child (DOMAIN.md §4)."""
+    import json
+
+    from nrm.core import routing as rt
+    from nrm.services import directory
+
+    data = _read_json(source)
+    items = data if isinstance(data, list) else [data]
+    entries = directory.entries_or_seed()
+    results = []
+    for index, item in enumerate(items):
+        where = f"item {index}: " if isinstance(data, list) else ""
+        if not isinstance(item, dict):
+            _fail(f"{where}each item is a JSON object")
+        unknown = set(item) - ROUTE_KEYS
+        if unknown:
+            _fail(f"{where}unknown keys {sorted(unknown)}; use {sorted(ROUTE_KEYS)}")
+        if not set(item.get("consent") or []) <= {"services", "consular"}:
+            _fail(f"{where}consent may hold only \"services\" and \"consular\"")
+        try:
+            facts = rt.facts_from_json(item)
+        except (ValueError, AttributeError) as problem:
+            _fail(f"{where}{problem}")
+        proposals = rt.route(current_app.extensions["nrm_catalogue"].routing, facts, entries,
+                             current_app.config["CLOCKS"])
+        results.append([p.to_json(language) for p in proposals])
+    click.echo(json.dumps(results if isinstance(data, list) else results[0], ensure_ascii=False, indent=2))
+
+
+directory_cli = click.Group("directory", help="The directory of services.")
+
+
+@directory_cli.command("load")
+@with_appcontext
+def directory_load():
+    """Add the organisations of sops/directory.yaml that the database lacks (never overwrites
+    what a coordinator has edited)."""
+    from nrm.extensions import db
+    from nrm.services import directory
+
+    added, updated = directory.seed()
+    db.session.commit()
+    click.echo(f"{added} organisations added, {updated} marked as directory entries.")
+
+
+@click.command("scheduler")
+@click.option("--once", is_flag=True, help="Run every job once and exit (for cron or a check).")
+@with_appcontext
+def scheduler_command(once):
+    """Run the scheduled jobs (clocks, escalations, reminders, retention) as their own process.
+    Safe to run twice: each job takes a database lock and does each piece of work once."""
+    from nrm import jobs
+
+    app = current_app._get_current_object()
+    if once:
+        for name, result in jobs.run_all(app).items():
+            click.echo(f"{name}: {result if result is not None else 'skipped (another scheduler holds it)'}")
+        return
+    click.echo(f"scheduler running every {app.config['SCHEDULER_INTERVAL_SECONDS']} s; Ctrl-C stops it")
+    try:
+        jobs.scheduler(app, blocking=True).start()
+    except (KeyboardInterrupt, SystemExit):
+        click.echo("scheduler stopped")
+
+
+retention_cli = click.Group("retention", help="Retention of personal data (DOMAIN.md §7).")
+
+
+@retention_cli.command("run")
+@click.option("--dry-run", is_flag=True, help="Count what is due; change nothing.")
+@with_appcontext
+def retention_run(dry_run):
+    """Apply the retention classes: crypto-shred, then delete. Prints counts only."""
+    from nrm.extensions import db
+    from nrm.services import retention
+
+    counts = retention.run(dry_run=dry_run)
+    if not dry_run:
+        db.session.commit()
+    for name, count in counts.items():
+        click.echo(f"{name}: {count}{' due' if dry_run else ' erased'}")
+
+
 def init_app(app) -> None:
+    app.cli.add_command(referrals_cli)
+    app.cli.add_command(directory_cli)
+    app.cli.add_command(scheduler_command)
+    app.cli.add_command(retention_cli)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
     app.cli.add_command(users)

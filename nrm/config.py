@@ -84,3 +84,47 @@ WTF_CSRF_TIME_LIMIT = 8 * 3600
 # and the Sec-Fetch-Site check in nrm.web.
 WTF_CSRF_SSL_STRICT = False
 MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+
+# The NRM clocks (DOMAIN.md §7). All are *defaults* of ours unless the comment gives a source; an
+# administrator changes them here (or NRM_CLOCKS='{"acknowledgement_hours": 12, ...}'), no code.
+CLOCKS = {
+    "acknowledgement_hours": 24,             # receiving service acknowledges a referral (default)
+    "acknowledgement_urgent_hours": 4,       # ... when shelter or safety is urgent (default)
+    "acceptance_hours": 72,                  # crisis centre accepts or declines (default)
+    "consular_notification_hours": 24,       # "promptly" after the safety check (001:269)
+    "asylum_application_working_days": 10,   # to the competent authority (001:276)
+    "reflection_period_days": 30,            # Council of Europe Convention art. 13 (best practice)
+    "identification_decision_working_days": 10,  # coordinator's decision (default)
+    "case_review_days": 14,                  # while a case is active (default, as in Primero)
+}
+# Public holidays (ISO dates) that do not count as working days; fill in each year.
+PUBLIC_HOLIDAYS = ()
+
+# Retention (DOMAIN.md §7, defaults): then crypto-shred the person's data key and delete the rows.
+RETENTION = {
+    "no_indicators_screening_days": 90,
+    "closed_case_days": 5 * 365,
+    "abandoned_draft_days": 30,              # a draft screening never submitted (our default)
+}
+
+# The scheduler (APScheduler): `flask --app nrm scheduler` in production; `make run` starts one in
+# the app process (SCHEDULER_IN_PROCESS), guarded by a file lock so only one runs per instance.
+SCHEDULER_IN_PROCESS = False
+SCHEDULER_INTERVAL_SECONDS = 300
+SCHEDULER_LOCK_SECONDS = 600
+
+# Optional e-mail of notifications (the message never holds personal data, only "you have a new
+# notification"). Empty MAIL_SERVER = in-app notifications only.
+MAIL_SERVER = ""
+MAIL_PORT = 587
+MAIL_USE_TLS = True
+MAIL_USERNAME = ""
+MAIL_PASSWORD = ""
+MAIL_SENDER = ""
+
+# Referral letters as PDF: a TrueType font with Cyrillic and Kyrgyz letters (Debian fonts-dejavu-core).
+PDF_FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+PDF_FONT_BOLD = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
+
+# Case attachments: sealed files under instance/attachments.
+ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024

@@ -2,9 +2,12 @@
 
 from nrm.models.accounts import AuthSession, LoginThrottle, Organisation, User
 from nrm.models.audit import AuditEvent, AuditHead
+from nrm.models.cases import Attachment, Case, CaseNote, CaseTask, ServiceRecord
 from nrm.models.keys import DataKey
 from nrm.models.people import Person
+from nrm.models.referrals import Escalation, Identification, JobLock, Notification, Referral
 from nrm.models.screening import CatalogueVersion, Screening
 
-__all__ = ["AuditEvent", "AuditHead", "AuthSession", "CatalogueVersion", "DataKey", "LoginThrottle",
-           "Organisation", "Person", "Screening", "User"]
+__all__ = ["Attachment", "AuditEvent", "AuditHead", "AuthSession", "Case", "CaseNote", "CaseTask",
+           "CatalogueVersion", "DataKey", "Escalation", "Identification", "JobLock", "LoginThrottle",
+           "Notification", "Organisation", "Person", "Referral", "Screening", "ServiceRecord", "User"]

@@ -1,9 +1,10 @@
 """Organisations, user accounts, server-side sessions and sign-in throttling."""
 
+import json
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Index, LargeBinary, String
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from nrm.clock import now
@@ -25,7 +26,41 @@ class Organisation(db.Model):
     is_demo: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
+    # The directory of services (DOMAIN.md §6): seeded from sops/directory.yaml, then kept by
+    # coordinators. Names and kinds only from the seed; contact fields stay empty until filled in.
+    in_directory: Mapped[bool] = mapped_column(default=False)
+    names: Mapped[str | None] = mapped_column(Text)              # JSON {ky, ru, en}
+    services: Mapped[str | None] = mapped_column(String(255))    # service types received, comma-separated
+    serves_regions: Mapped[str | None] = mapped_column(String(80))
+    accepts_sex: Mapped[str | None] = mapped_column(String(64))
+    min_age: Mapped[int | None]
+    max_age: Mapped[int | None]
+    capacity: Mapped[int | None]
+    country: Mapped[str | None] = mapped_column(String(2))
+    city: Mapped[str | None] = mapped_column(Text)               # JSON {ky, ru, en}
+    post: Mapped[str | None] = mapped_column(String(24))
+    resident: Mapped[bool | None]
+    source: Mapped[str | None] = mapped_column(String(255))
+    address: Mapped[str | None] = mapped_column(String(300))
+    phone: Mapped[str | None] = mapped_column(String(80))
+    email: Mapped[str | None] = mapped_column(String(200))
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
     parent: Mapped["Organisation | None"] = relationship(remote_side=[id])
+
+    def name_in(self, language: str) -> str:
+        names = json.loads(self.names) if self.names else {}
+        return names.get(language) or names.get("en") or self.name
+
+    def city_in(self, language: str) -> str | None:
+        cities = json.loads(self.city) if self.city else {}
+        return cities.get(language) or cities.get("en")
+
+    def service_list(self) -> list[str]:
+        return [s for s in (self.services or "").split(",") if s]
+
+    def region_list(self) -> list[str]:
+        return [r for r in (self.serves_regions or "").split(",") if r]
 
     @validates("kind")
     def _check_kind(self, _key, value):
@@ -56,6 +91,8 @@ class User(UserMixin, db.Model):
     # Highest TOTP time step accepted so far: a code is good once.
     totp_last_step: Mapped[int | None]
     language: Mapped[str | None] = mapped_column(String(8))
+    # work address for notification e-mails (optional; they never carry personal data)
+    email: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(default=True)
     is_demo: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)

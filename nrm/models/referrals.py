@@ -1,0 +1,157 @@
+"""Referrals, the coordinator's identification decision, escalations and job locks.
+
+A referral is sealed under its person's data key (erasing the person shreds every referral too).
+Plain columns are codes and times only: state, service type, receiving organisation, rule, clocks.
+The minimised payload a recipient sees is sealed at the moment of sending and never recomputed, so
+what each service saw can be shown afterwards.
+"""
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from nrm.clock import now
+from nrm.extensions import db
+from nrm.models.accounts import Organisation
+from nrm.models.keys import DataKey
+from nrm.models.people import Person
+from nrm.models.screening import Screening
+from nrm.models.types import UTCDateTime
+from nrm.security.vault import Sealable, Sealed
+
+
+class Referral(Sealable, db.Model):
+    __tablename__ = "referral"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    data_key_id: Mapped[str] = mapped_column(ForeignKey("data_key.id"))
+    person_id: Mapped[str] = mapped_column(ForeignKey("person.id"))
+    screening_id: Mapped[str] = mapped_column(ForeignKey("screening.id"))
+    service: Mapped[str] = mapped_column(String(32))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+    rule: Mapped[str] = mapped_column(String(40))              # R1 … R8, "+"-joined; "added" by hand
+    basis_source: Mapped[str] = mapped_column(String(400))
+    mandatory: Mapped[bool] = mapped_column(default=False)
+    consent_gate: Mapped[str] = mapped_column(String(16))       # services | consular | none
+    hold: Mapped[str | None] = mapped_column(String(24))
+    state: Mapped[str] = mapped_column(String(16), default="proposed")
+    urgent: Mapped[bool] = mapped_column(default=False)
+    non_punishment: Mapped[bool] = mapped_column(default=False)
+    legal_aid_categories: Mapped[str | None] = mapped_column(String(32))
+    routing_note: Mapped[str | None] = mapped_column(String(32))
+    reason_code: Mapped[str | None] = mapped_column(String(32))  # remove / decline / withdraw reason
+    deadline_hours: Mapped[int | None]
+    clock: Mapped[str | None] = mapped_column(String(40))
+    rerouted_from_id: Mapped[str | None] = mapped_column(ForeignKey("referral.id"))
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    acknowledge_due: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    accept_due: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)   # removed or withdrawn
+    hold_released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    hold_released_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    # analytic columns (coarse): statistics by service, outcome, region and year
+    year: Mapped[int | None]
+    region: Mapped[str | None] = mapped_column(String(8))
+
+    _payload: Mapped[bytes | None] = mapped_column("payload", LargeBinary)
+    payload_json = Sealed("_payload")
+    _reason: Mapped[bytes | None] = mapped_column("reason", LargeBinary)   # free text beside reason_code
+    reason_text = Sealed("_reason")
+    _hold_note: Mapped[bytes | None] = mapped_column("hold_note", LargeBinary)
+    hold_note = Sealed("_hold_note")
+
+    person: Mapped[Person] = relationship()
+    screening: Mapped[Screening] = relationship()
+    organisation: Mapped[Organisation | None] = relationship()
+    data_key: Mapped[DataKey] = relationship()
+
+    __table_args__ = (
+        Index("ix_referral_org_state", "organisation_id", "state"),
+        Index("ix_referral_screening", "screening_id"),
+        Index("ix_referral_state_due", "state", "acknowledge_due"),
+    )
+
+
+class Identification(Sealable, db.Model):
+    """The coordinator's formal identification decision for a person (HTCDS status codes)."""
+
+    __tablename__ = "identification"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    data_key_id: Mapped[str] = mapped_column(ForeignKey("data_key.id"))
+    person_id: Mapped[str] = mapped_column(ForeignKey("person.id"))
+    screening_id: Mapped[str] = mapped_column(ForeignKey("screening.id"), unique=True)
+    status: Mapped[str] = mapped_column(String(40))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # analytic columns
+    year: Mapped[int | None]
+    region: Mapped[str | None] = mapped_column(String(8))
+
+    _reasons: Mapped[bytes | None] = mapped_column("reasons", LargeBinary)
+    reasons = Sealed("_reasons")
+
+    person: Mapped[Person] = relationship()
+    screening: Mapped[Screening] = relationship()
+    data_key: Mapped[DataKey] = relationship()
+
+
+class Escalation(db.Model):
+    """A clock that ran out, raised once to the coordinators: the unique constraint on (kind,
+    subject) makes it exactly once however many scheduler processes run."""
+
+    __tablename__ = "escalation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))        # acknowledgement_overdue, acceptance_overdue, ...
+    subject_type: Mapped[str] = mapped_column(String(24))
+    subject_id: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    __table_args__ = (UniqueConstraint("kind", "subject_type", "subject_id", name="uq_escalation_subject"),)
+
+
+class Notification(db.Model):
+    """An in-app notification: a kind and a record reference, never personal data."""
+
+    __tablename__ = "notification"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    kind: Mapped[str] = mapped_column(String(40))
+    subject_type: Mapped[str] = mapped_column(String(24))
+    subject_id: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        UniqueConstraint("user_id", "kind", "subject_type", "subject_id", name="uq_notification_once"),
+        Index("ix_notification_user_unread", "user_id", "read_at"),
+    )
+
+
+class JobLock(db.Model):
+    """A lease on a scheduled job: whoever updates the row while it is free runs the job."""
+
+    __tablename__ = "job_lock"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    holder: Mapped[str | None] = mapped_column(String(80))
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_result: Mapped[str | None] = mapped_column(String(200))
