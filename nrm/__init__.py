@@ -54,7 +54,10 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from nrm.admin import bp as admin_bp
     from nrm.auth import bp as auth_bp
+    from nrm.cases import bp as cases_bp
     from nrm.home import bp as home_bp
+    from nrm.referrals import bp as referrals_bp
+    from nrm.review import bp as review_bp
     from nrm.screening import bp as screening_bp
     from nrm.trail import bp as trail_bp
 
@@ -63,10 +66,18 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(admin_bp)
     app.register_blueprint(trail_bp)
     app.register_blueprint(screening_bp)
+    app.register_blueprint(referrals_bp)
+    app.register_blueprint(cases_bp)
+    app.register_blueprint(review_bp)
 
     from nrm import cli
 
     cli.init_app(app)
+    if app.config["SCHEDULER_IN_PROCESS"]:
+        # `make run`: the scheduler in this process, unless another process holds instance/scheduler.lock
+        from nrm import jobs
+
+        jobs.start_in_process(app)
     return app
 
 
@@ -115,10 +126,15 @@ def _load_catalogue(path):
         if stamp not in _CATALOGUES:
             _CATALOGUES.clear()
             _CATALOGUES[stamp] = load_catalogue(root)
-        return _CATALOGUES[stamp]
+        catalogue = _CATALOGUES[stamp]
     except CatalogueInvalid as invalid:
         shown = "\n  ".join(str(p) for p in invalid.problems[:20])
         more = f"\n  … and {len(invalid.problems) - 20} more" if len(invalid.problems) > 20 else ""
         raise StartupError(
             f"The SOP catalogue has {len(invalid.problems)} problem(s):\n  {shown}{more}\n"
             "Fix them (`flask --app nrm sops check` lists them all) and start again.") from None
+    if catalogue.routing is None or not catalogue.directory:
+        raise StartupError(f"The SOP catalogue in {root} has no routing.yaml or no directory.yaml; "
+                           "both are needed to route referrals (see docs/sop-authoring.md).")
+    return catalogue
+

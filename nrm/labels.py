@@ -41,3 +41,138 @@ REGION_LABELS = {
 }
 
 LANGUAGE_NAMES = {"ky": "Кыргызча", "ru": "Русский", "en": "English"}
+
+SERVICE_LABELS = {
+    "crisis_centre": _l("Crisis centre"),
+    "consular_mission": _l("Diplomatic mission of the person's country"),
+    "kyrgyz_mission_abroad": _l("Kyrgyz mission abroad"),
+    "legal_aid": _l("State-guaranteed legal aid"),
+    "legal_aid_child_specialist": _l("Lawyer specialised in children's cases"),
+    "child_protection": _l("Child protection"),
+    "health": _l("Health care"),
+    "refugee_procedure": _l("Refugee or statelessness procedure"),
+    "law_enforcement": _l("Criminal-justice notification"),
+}
+
+REFERRAL_STATE_LABELS = {
+    "proposed": _l("Proposed"),
+    "sent": _l("Sent"),
+    "acknowledged": _l("Acknowledged"),
+    "accepted": _l("Accepted"),
+    "declined": _l("Declined"),
+    "completed": _l("Completed"),
+    "withdrawn": _l("Withdrawn"),
+    "removed": _l("Removed"),
+}
+
+HOLD_LABELS = {
+    "safety_check": _l("Held for the coordinator: the person fears return or seeks asylum"),
+    "awaiting_consent": _l("Waiting for the person's consent"),
+    "on_return": _l("Starts when the person returns to Kyrgyzstan"),
+    "no_organisation": _l("No organisation found: the coordinator places it"),
+}
+
+ROUTING_NOTE_LABELS = {
+    "no_mission_in_directory": _l(
+        "No mission of this country in the directory: through the MFA Consular Department"),
+    "no_post_in_country": _l(
+        "No Kyrgyz post in this country in the directory: through the MFA Consular Department"),
+    "regional_full": _l("The region's organisation is full: the next one with room"),
+    "regional_profile": _l("The region's organisation does not accept this profile: another one that does"),
+    "region_unknown": _l("Region not known: chosen by default, check it"),
+}
+
+REASON_LABELS = {
+    # removing an optional proposal
+    "person_declines_service": _l("The person does not want this service"),
+    "not_needed": _l("Not needed"),
+    "already_served": _l("Already served elsewhere"),
+    # declining a referral
+    "no_capacity": _l("No capacity"),
+    "profile_not_accepted": _l("Profile not accepted"),
+    "outside_service_area": _l("Outside our service area"),
+    "person_declined": _l("The person declined"),
+    "duplicate": _l("Duplicate referral"),
+    # withdrawing
+    "consent_withdrawn": _l("Consent withdrawn"),
+    "person_unreachable": _l("Person unreachable"),
+    "entered_in_error": _l("Entered in error"),
+    "rerouted": _l("Re-routed"),
+    # closing a case
+    "goals_met": _l("Service plan completed"),
+    "returned_home": _l("Returned home"),
+    "reintegrated": _l("Reintegrated"),
+    "person_withdrew": _l("The person withdrew"),
+    "lost_contact": _l("Lost contact"),
+    "transferred": _l("Transferred"),
+    "deceased": _l("Deceased"),
+    "other": _l("Other"),
+}
+
+NEED_LABELS = {
+    "medical": _l("Medical care"),
+    "psychological": _l("Psychological support"),
+    "legal": _l("Legal help"),
+    "shelter": _l("Shelter"),
+    "documents": _l("Identity documents"),
+    "family_contact": _l("Family contact"),
+    "education": _l("Education"),
+    "skills_training": _l("Skills training"),
+    "employment": _l("Employment"),
+    "return_or_reintegration": _l("Return or reintegration"),
+    "interpreter": _l("Interpreter"),
+}
+
+CASE_STATUS_LABELS = {
+    "Active": _l("Open case"),
+    "FollowUp": _l("Follow-up"),
+    "Closed": _l("Closed"),
+    "ClosedReferred": _l("Closed — transferred"),
+}
+
+IDENTIFICATION_LABELS = {
+    "PossibleVictimOfTrafficking": _l("Possible victim — decision pending"),
+    "ActualVictimOfTrafficking": _l("Identified as a victim of trafficking"),
+    "NotAVictimOfTrafficking": _l("Not a victim of trafficking"),
+}
+
+NOTIFICATION_LABELS = {
+    "referral_received": _l("A referral has arrived"),
+    "acknowledgement_overdue": _l("A referral was not acknowledged in time"),
+    "acceptance_overdue": _l("A referral was not accepted or declined in time"),
+    "declined": _l("A referral was declined: re-route it"),
+    "identification_pending": _l("An identification decision is due"),
+    "identification_overdue": _l("An identification decision is overdue"),
+    "reflection_period_ending": _l("A recovery and reflection period ends within 3 days"),
+    "case_review_due": _l("A case review is due"),
+    "non_punishment": _l("Non-punishment: a presumed victim is also recorded as a suspect"),
+}
+
+PAYLOAD_LABELS = {
+    "reference": _l("Case reference"),
+    "given_name": _l("Given name"),
+    "family_name": _l("Family name"),
+    "patronymic": _l("Patronymic"),
+    "birth_date": _l("Date of birth"),
+    "age": _l("Age"),
+    "sex": _l("Sex"),
+    "citizenship": _l("Citizenship"),
+    "document_number": _l("Document number"),
+    "document_country": _l("Document issued by"),
+    "document_needs": _l("Needs documents or return"),
+    "native_language": _l("Native language"),
+    "languages_spoken": _l("Languages spoken"),
+    "interpreter_needed": _l("Interpreter needed"),
+    "needs": _l("Needs"),
+    "medical_needs": _l("Medical need"),
+    "urgent": _l("Urgent (shelter or safety)"),
+    "stay_region": _l("Region of stay"),
+    "found_abroad_country": _l("Country where the person is"),
+    "contact": _l("How to reach the person"),
+    "legal_aid_categories": _l("Legal aid categories"),
+    "child_views": _l("The child's views"),
+    "asylum_wish": _l("Wishes to seek asylum"),
+    "exploitation_types": _l("Forms of exploitation"),
+    "exploitation_country": _l("Country of exploitation"),
+    "non_punishment": _l("Non-punishment: the person is also recorded as a suspect"),
+}

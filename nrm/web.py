@@ -184,4 +184,11 @@ def _template_globals():
         "languages": current_app.config["LANGUAGES"],
         "language_names": labels.LANGUAGE_NAMES,
         "is_demo_deployment": current_app.config["ENV"] != "production",
+        "unread_notifications": _unread_notifications,
     }
+
+
+def _unread_notifications() -> int:
+    from nrm.services import notifications
+
+    return notifications.unread_count(current_user) if current_user.is_authenticated else 0

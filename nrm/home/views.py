@@ -8,7 +8,7 @@ from forms.auth import LanguageForm
 from nrm.extensions import db
 from nrm.home import bp
 from nrm.security import policy
-from nrm.services import accounts
+from nrm.services import accounts, notifications
 from nrm.web import safe_next
 
 
@@ -19,7 +19,21 @@ def index():
                            can_manage_accounts=policy.may(current_user, "list_accounts"),
                            can_manage_organisations=policy.may(current_user, "list_organisations"),
                            can_view_audit_trail=policy.may(current_user, "view_audit_trail"),
-                           can_screen=policy.may(current_user, "list_screenings"))
+                           can_screen=policy.may(current_user, "list_screenings"),
+                           can_receive=policy.may(current_user, "list_inbox"),
+                           can_coordinate=policy.may(current_user, "view_queue"),
+                           can_view_directory=policy.may(current_user, "view_directory"))
+
+
+@bp.route("/notifications")
+def notification_list():
+    """Each notification names a kind and a record; opening the record goes through the policy."""
+    policy.require(current_user, "view_notifications")
+    items = notifications.recent(current_user)
+    page = render_template("home/notifications.html", items=items)
+    notifications.mark_read(current_user)
+    db.session.commit()
+    return page
 
 
 @bp.route("/language", methods=["POST"])

@@ -19,6 +19,7 @@ from nrm.extensions import db
 from nrm.models import Screening
 from nrm.screening import bp
 from nrm.security import audit, policy
+from nrm.services import referrals
 from nrm.services import screening as service
 
 SCRIPT_LANGUAGES = ("ky", "ru", "en")  # languages the SOP texts exist in (others: interpreter)
@@ -203,7 +204,11 @@ def summary(screening_id):
         else:
             service.submit(current_user, screening, agrees, form.officer_result.data or None,
                            form.justification.data)
+            proposed = referrals.propose(current_user, screening)
             db.session.commit()
+            if proposed:
+                flash(_("The routing rules propose %(n)s referral(s). Review them and send.",
+                        n=len(proposed)), "info")
             return redirect(url_for("screening.result", screening_id=screening.id))
     elif request.method == "GET":
         _viewed(screening)
@@ -238,6 +243,7 @@ def result(screening_id):
     assessment = json.loads(screening.assessment_json or "{}")
     _viewed(screening)
     return render_template("screening/result.html", screening=screening, criteria=criteria, script=script,
+                           referral_count=len(referrals.of_screening(screening)),
                            assessment=assessment, result_label=_result_label(screening.result),
                            officer_label=_result_label(screening.officer_result or screening.result),
                            officer_language=_officer_language())

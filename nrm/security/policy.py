@@ -9,7 +9,7 @@ from functools import wraps
 
 from flask import abort
 
-from nrm.core.reference import ROLE_ORGANISATION_KINDS
+from nrm.core.reference import ORGANISATION_KINDS, ROLE_ORGANISATION_KINDS
 
 ADMIN = "administrator"
 
@@ -38,6 +38,52 @@ def _edit_screening(user, screening=None):
         screening is None or screening.status == "draft")
 
 
+def _submitted_screening_of_own_organisation(user, screening=None):
+    return _screening_of_own_organisation(user, screening) and (
+        screening is None or screening.status == "submitted")
+
+
+# organisation kinds that have no case-worker accounts (missions, prosecutors, the MFA, MLSSM
+# central): a coordinator records their acknowledgement or answer on their behalf
+_RECORDED_ON_BEHALF = tuple(k for k in ORGANISATION_KINDS if k not in ROLE_ORGANISATION_KINDS["case_worker"])
+_SENT_STATES = ("sent", "acknowledged", "accepted", "declined", "completed", "withdrawn")
+
+
+def _recipient(user, referral=None):
+    """A case worker of the receiving organisation, once the referral has been sent to it."""
+    return user.role == "case_worker" and (referral is None or (
+        referral.organisation_id == user.organisation_id and referral.state in _SENT_STATES))
+
+
+def _answer_referral(user, referral=None):
+    if referral is None:
+        return user.role in ("case_worker", "coordinator")
+    if user.role == "coordinator":
+        return referral.organisation is not None and referral.organisation.kind in _RECORDED_ON_BEHALF
+    return _recipient(user, referral)
+
+
+def _referral_of_own_screening(user, referral=None):
+    return user.role == "screening_officer" and (
+        referral is None or referral.screening.organisation_id == user.organisation_id)
+
+
+def _see_referral(user, referral=None):
+    return _recipient(user, referral) or _referral_of_own_screening(user, referral)
+
+
+def _withdraw_referral(user, referral=None):
+    return user.role == "coordinator" or _referral_of_own_screening(user, referral)
+
+
+def _case_of_own_organisation(user, case=None):
+    return user.role == "case_worker" and (case is None or case.organisation_id == user.organisation_id)
+
+
+def _edit_case(user, case=None):
+    return _case_of_own_organisation(user, case) and (case is None or case.status in ("Active", "FollowUp"))
+
+
 RULES = {
     "view_home": lambda user, obj=None: True,
     "change_own_password": lambda user, obj=None: True,
@@ -54,6 +100,28 @@ RULES = {
     "view_screening": _screening_of_own_organisation,
     "edit_screening": _edit_screening,
     "verify_audit_trail": _role("auditor"),
+    # referrals: the officer who screened reviews and sends the proposals; the receiving service
+    # sees only what was sent to it (the minimised payload); coordinators see the queue as codes and
+    # clocks, and personal data only with a stated reason (view_person_with_reason)
+    "manage_proposals": _submitted_screening_of_own_organisation,
+    "view_referral": _see_referral,
+    "print_letter": _see_referral,
+    "answer_referral": _answer_referral,
+    "withdraw_referral": _withdraw_referral,
+    "coordinate_referrals": _role("coordinator"),
+    "list_inbox": _role("case_worker"),
+    # cases: the receiving organisation's case workers only
+    "list_cases": _role("case_worker"),
+    "view_case": _case_of_own_organisation,
+    "edit_case": _edit_case,
+    # the coordinator's workspace
+    "view_queue": _role("coordinator"),
+    "decide_identification": _role("coordinator"),
+    "view_person_with_reason": _role("coordinator"),
+    "erase_person": _role("coordinator"),
+    "edit_directory": _role("coordinator"),
+    "view_directory": _role("coordinator", ADMIN),
+    "view_notifications": lambda user, obj=None: True,
 }
 
 

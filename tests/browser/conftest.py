@@ -2,6 +2,7 @@
 Playwright (it cannot download a browser of its own here). A missing browser is a failure."""
 
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,7 @@ from werkzeug.serving import make_server
 
 from nrm import create_app
 from nrm.extensions import db as _db
-from tests.conftest import base_config, drop_database
+from tests.conftest import TEST_PASSWORD, base_config, drop_database
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -53,3 +54,31 @@ def page(browser):
     page.set_default_timeout(15000)
     yield page
     context.close()
+
+
+def fresh_code(app, account):
+    """The current TOTP code, waiting for the next 30-second step if this one was already used."""
+    import pyotp
+
+    from nrm.models import User
+    from nrm.security import totp
+
+    with app.app_context():
+        user = _db.session.get(User, account.id)
+        secret = totp.secret_of(user)
+        last = user.totp_last_step
+    while last is not None and pyotp.TOTP(secret).timecode(time.time()) <= last:
+        time.sleep(1)
+    return pyotp.TOTP(secret).now()
+
+
+def sign_in(page, base, app, account):
+    from playwright.sync_api import expect
+
+    page.goto(base + "/auth/login")
+    page.locator("#username").fill(account.username)
+    page.locator("#password").fill(TEST_PASSWORD)
+    page.locator("main button[type=submit]").click()
+    page.locator("#code").fill(fresh_code(app, account))
+    page.locator("main button[type=submit]").click()
+    expect(page.locator("header")).to_contain_text(account.username)

@@ -2,40 +2,16 @@
 script in Kyrgyz, leaves mid-way, resumes after signing in again, submits, and reads the reasons."""
 
 import re
-import time
 
 import pytest
 from playwright.sync_api import expect
 
 from nrm.extensions import db
-from nrm.models import Screening, User
-from nrm.security import totp
-from tests.conftest import TEST_PASSWORD, make_user
+from nrm.models import Screening
+from tests.browser.conftest import sign_in
+from tests.conftest import make_user
 
 pytestmark = pytest.mark.browser
-
-
-def _fresh_code(app, account):
-    """The current TOTP code, waiting for the next 30-second step if this one was already used."""
-    import pyotp
-
-    with app.app_context():
-        user = db.session.get(User, account.id)
-        secret = totp.secret_of(user)
-        last = user.totp_last_step
-    while last is not None and pyotp.TOTP(secret).timecode(time.time()) <= last:
-        time.sleep(1)
-    return pyotp.TOTP(secret).now()
-
-
-def _sign_in(page, base, app, account):
-    page.goto(base + "/auth/login")
-    page.locator("#username").fill(account.username)
-    page.locator("#password").fill(TEST_PASSWORD)
-    page.locator("main button[type=submit]").click()
-    page.locator("#code").fill(_fresh_code(app, account))
-    page.locator("main button[type=submit]").click()
-    expect(page.locator("header")).to_contain_text(account.username)
 
 
 def _answer(page, question, value):
@@ -50,7 +26,7 @@ def test_customs_officer_screens_leaves_resumes_and_submits(live_app, page):
     base = live_app.config["LIVE_URL"]
     officer = make_user(live_app, "screening_officer", username="customs-officer",
                         org_code="t-customs-manas", org_kind="customs_post")
-    _sign_in(page, base, live_app, officer)
+    sign_in(page, base, live_app, officer)
     page.get_by_role("button", name="Русский").click()
     expect(page.locator("html")).to_have_attribute("lang", "ru")
 
@@ -94,7 +70,7 @@ def test_customs_officer_screens_leaves_resumes_and_submits(live_app, page):
     expect(page).to_have_url(re.compile(r"/auth/login"))
 
     # come back later, resume at the same step, nothing lost
-    _sign_in(page, base, live_app, officer)
+    sign_in(page, base, live_app, officer)
     page.goto(base + "/screening/")
     page.locator("a[href$='/resume']").first.click()
     expect(page).to_have_url(re.compile(r"/step/travel$"))

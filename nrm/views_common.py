@@ -1,0 +1,34 @@
+"""Helpers shared by the blueprints' views (blueprints never import each other)."""
+
+from flask_babel import gettext as _
+
+from nrm import labels
+from nrm.core import lifecycle
+from nrm.extensions import db
+from nrm.models import Organisation
+
+
+def refused(problem: lifecycle.IllegalTransition):
+    messages = {
+        "not_allowed_in_state": _("This cannot be done in the record's present state. The page shows it as "
+                                  "it is now."),
+        "held": _("This referral is on hold and cannot be sent yet."),
+        "mandatory": _("A mandatory referral cannot be removed."),
+        "reason_required": _("Give a reason."),
+        "organisation_required": _("Choose the receiving organisation first."),
+        "service_not_offered": _("That organisation does not receive this service."),
+        "case_closed": _("The case is closed."),
+        "follow_up_date_required": _("Give the follow-up date."),
+    }
+    return messages.get(problem.code, messages["not_allowed_in_state"])
+
+
+def reason_choices(codes):
+    return [(code, str(labels.REASON_LABELS[code])) for code in codes]
+
+
+def organisation_choices(service_type: str, language: str, exclude: int | None = None):
+    orgs = db.session.scalars(db.select(Organisation).where(
+        Organisation.in_directory.is_(True), Organisation.active.is_(True)).order_by(Organisation.name))
+    return [(str(o.id), o.name_in(language)) for o in orgs
+            if service_type in o.service_list() and o.id != exclude]
