@@ -59,6 +59,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from nrm.referrals import bp as referrals_bp
     from nrm.review import bp as review_bp
     from nrm.screening import bp as screening_bp
+    from nrm.statistics import bp as statistics_bp
     from nrm.trail import bp as trail_bp
 
     app.register_blueprint(auth_bp)
@@ -69,6 +70,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(referrals_bp)
     app.register_blueprint(cases_bp)
     app.register_blueprint(review_bp)
+    app.register_blueprint(statistics_bp)
 
     from nrm import cli
 

@@ -570,7 +570,104 @@ def retention_run(dry_run):
         click.echo(f"{name}: {count}{' due' if dry_run else ' erased'}")
 
 
+stats_cli = click.Group("stats", help="Anonymised statistics (docs/statistics.md).")
+STAT_DIMENSIONS = ("year", "quarter", "region", "sex", "age_band", "minor", "citizenship", "nationality",
+                   "exploitation", "exploitation_country", "agency", "result", "service", "referral_outcome",
+                   "decision", "case_status")
+
+
+@stats_cli.command("table")
+@click.option("--rows", required=True, type=click.Choice(STAT_DIMENSIONS))
+@click.option("--cols", type=click.Choice(STAT_DIMENSIONS))
+@click.option("--from", "year_from", type=int, help="First year (default: the first year with data).")
+@click.option("--to", "year_to", type=int, help="Last year (default: the last year with data).")
+@click.option("--format", "output", type=click.Choice(("json", "csv")), default="json", show_default=True)
+@with_appcontext
+def stats_table(rows, cols, year_from, year_to, output):
+    """A protected table: small counts withheld (null in JSON, x in CSV), the rest rounded."""
+    import json
+
+    from nrm.extensions import db
+    from nrm.security import audit
+    from nrm.services import statistics as stats
+
+    try:
+        table = stats.table(rows, cols, year_from, year_to)
+    except stats.BadQuery as problem:
+        _fail(f"this table cannot be made ({problem}): choose two different dimensions and a period "
+              "of at most 30 years between 1990 and 2100")
+    audit.record("statistics.export", object_type="statistics",
+                 object_id=f"cli:{rows}x{cols or '-'}:{table.year_from}-{table.year_to}")
+    db.session.commit()
+    if output == "json":
+        click.echo(json.dumps(table.as_json(), ensure_ascii=False))
+    else:
+        click.echo(stats.to_csv(stats.grid(table)), nl=False)
+
+
+@stats_cli.command("export-htcds")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def stats_export_htcds(path):
+    """Row-level anonymised export in the HTCDS vocabulary, k-anonymous over all its columns."""
+    from nrm.extensions import db
+    from nrm.security import audit
+    from nrm.services import htcds
+
+    report = htcds.export(path)
+    audit.record("statistics.export_htcds", object_type="statistics", object_id=f"htcds:{report.rows}")
+    db.session.commit()
+    click.echo(f"{path}: {report.rows} rows, k = {report.k}; {report.dropped} records withheld; "
+               f"generalised: {', '.join(report.generalised) or 'nothing'}")
+
+
+@stats_cli.command("rebuild")
+@with_appcontext
+def stats_rebuild():
+    """Recount every statistics row from the records (after an upgrade or a restore)."""
+    from nrm.extensions import db
+    from nrm.services import statistics as stats
+
+    count = stats.rebuild(progress=lambda done, total: click.echo(f"\r{done}/{total}", nl=False, err=True))
+    db.session.commit()
+    click.echo(f"\n{count} screenings recounted.")
+
+
+@click.command("demo-data")
+@click.option("--cases", "n", type=click.IntRange(1, 10_000_000), required=True, help="How many people.")
+@click.option("--seed", type=int, default=1, show_default=True, help="The same seed gives the same people.")
+@click.option("--bulk/--no-bulk", default=None,
+              help="Write the rows in bulk (default above 5,000 people) instead of one by one.")
+@with_appcontext
+def demo_data_command(n, seed, bulk):
+    """Fictitious screenings, referrals, cases and decisions for demonstration and measurement.
+    Refused unless this is a demonstration instance (ENV development or NRM_DEMO_DATA=true)."""
+    import time
+
+    from nrm.services import demo
+
+    app = current_app
+    if app.config.get("ENV") == "production" and not app.config.get("DEMO_DATA"):
+        _fail("this is a production instance: demo data would mix with real records. Refused.")
+    started = time.monotonic()
+
+    def progress(done, total):
+        rate = done / max(time.monotonic() - started, 1e-6)
+        click.echo(f"\r{done:>9,}/{total:,} people  {rate:,.0f}/s  ", nl=False, err=True)
+
+    use_bulk = n > 5000 if bulk is None else bulk
+    try:
+        result = (demo.generate_bulk if use_bulk else demo.generate)(n, seed, progress=progress)
+    except RuntimeError as problem:
+        _fail(str(problem))
+    click.echo("", err=True)
+    click.echo(f"{result['people']:,} demo people, {result['referrals']:,} referrals "
+               f"in {time.monotonic() - started:,.1f} s (seed {seed}).")
+
+
 def init_app(app) -> None:
+    app.cli.add_command(stats_cli)
+    app.cli.add_command(demo_data_command)
     app.cli.add_command(referrals_cli)
     app.cli.add_command(directory_cli)
     app.cli.add_command(scheduler_command)

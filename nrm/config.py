@@ -128,3 +128,16 @@ PDF_FONT_BOLD = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
 
 # Case attachments: sealed files under instance/attachments.
 ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+
+# Anonymised statistics (docs/statistics.md). A published count below STATS_K is withheld (11, as the
+# Counter-Trafficking Data Collaborative publishes); published counts are rounded to the nearest
+# multiple of STATS_ROUNDING_BASE (1 = no rounding). Countries shown on their own in the citizenship and
+# country-of-exploitation tables; every other country is counted under "other". The list is fixed in
+# advance so that a country's absence from a table never tells anyone anything.
+STATS_K = 11
+# Share of records the row-level HTCDS export may withhold before it generalises a column further.
+STATS_EXPORT_MAX_WITHHELD = 0.05
+# `flask --app nrm demo-data` is refused in production unless this is true (NRM_DEMO_DATA=true).
+DEMO_DATA = False
+STATS_ROUNDING_BASE = 5
+STATS_COUNTRIES = ("KG", "UZ", "TJ", "KZ", "RU", "CN", "AF", "TR", "AE", "KR", "DE", "PL", "GB", "US")

@@ -176,3 +176,73 @@ PAYLOAD_LABELS = {
     "exploitation_country": _l("Country of exploitation"),
     "non_punishment": _l("Non-punishment: the person is also recorded as a suspect"),
 }
+
+# ------------------------------------------------------------------ statistics
+
+STAT_DIMENSION_LABELS = {
+    "year": _l("Year"),
+    "quarter": _l("Quarter"),
+    "region": _l("Region"),
+    "sex": _l("Sex"),
+    "age_band": _l("Age band"),
+    "minor": _l("Child or adult"),
+    "citizenship": _l("Citizenship"),
+    "nationality": _l("Kyrgyz, foreign or stateless"),
+    "exploitation": _l("Type of exploitation"),
+    "exploitation_country": _l("Country of exploitation"),
+    "agency": _l("Identifying agency"),
+    "result": _l("Screening result"),
+    "service": _l("Referral service"),
+    "referral_outcome": _l("Referral outcome"),
+    "decision": _l("Identification decision"),
+    "case_status": _l("Case status"),
+}
+
+EXPLOITATION_LABELS = {
+    "SexualExploitation": _l("Sexual exploitation"),
+    "ForcedLabour": _l("Forced labour"),
+    "DomesticServitude": _l("Domestic servitude"),
+    "ForcedBegging": _l("Forced begging"),
+    "ForcedCriminality": _l("Forced criminality"),
+    "ForcedMarriage": _l("Forced marriage"),
+    "OrganRemoval": _l("Organ removal"),
+    "ChildLabour": _l("Child labour"),
+    "SaleOfChildren": _l("Sale of children"),
+    "Other": _l("Other exploitation"),
+    "Multiple": _l("Several types"),
+    "Unknown": _l("Not known"),
+}
+
+STAT_VALUE_LABELS = {
+    "sex": {"female": _l("Female"), "male": _l("Male"), "other_or_not_stated": _l("Other or not stated")},
+    "minor": {"child": _l("Child"), "adult": _l("Adult")},
+    "nationality": {"kyrgyz": _l("Kyrgyz citizen"), "foreign": _l("Foreign national"),
+                    "stateless": _l("Stateless"), "unknown": _l("Not known")},
+    "result": {"presumed_victim": _l("Presumed victim of trafficking"),
+               "possible": _l("Possible victim — interview further")},
+    "decision": {**IDENTIFICATION_LABELS, "pending": _l("Decision pending"),
+                 "none": _l("No decision opened")},
+    "case_status": {**CASE_STATUS_LABELS, "no_case": _l("No case opened")},
+    "region": {**REGION_LABELS, "abroad": _l("Abroad"), "unknown": _l("Not known")},
+    "exploitation": EXPLOITATION_LABELS,
+    "agency": ORGANISATION_KIND_LABELS,
+    "service": SERVICE_LABELS,
+    "referral_outcome": REFERRAL_STATE_LABELS,
+    "age_band": {"unknown": _l("Not known")},
+}
+_COUNTRY_EXTRAS = {"other": _l("Other countries"), "stateless": _l("Stateless"), "unknown": _l("Not known")}
+
+
+def stat_value_label(dimension: str, value: str, language: str) -> str:
+    """The label of a statistics value in ``language``; countries by their name in that language."""
+    if dimension in ("citizenship", "exploitation_country"):
+        if value in _COUNTRY_EXTRAS:
+            return str(_COUNTRY_EXTRAS[value])
+        from babel import Locale
+
+        return Locale.parse(language).territories.get(value, value)
+    if dimension == "quarter":
+        year, quarter = value.split("-")
+        return f"{year} {quarter}"
+    found = STAT_VALUE_LABELS.get(dimension, {}).get(value)
+    return str(found) if found is not None else value

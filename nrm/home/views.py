@@ -22,7 +22,8 @@ def index():
                            can_screen=policy.may(current_user, "list_screenings"),
                            can_receive=policy.may(current_user, "list_inbox"),
                            can_coordinate=policy.may(current_user, "view_queue"),
-                           can_view_directory=policy.may(current_user, "view_directory"))
+                           can_view_directory=policy.may(current_user, "view_directory"),
+                           can_view_statistics=policy.may(current_user, "view_statistics"))
 
 
 @bp.route("/notifications")

@@ -7,7 +7,9 @@ from nrm.models.keys import DataKey
 from nrm.models.people import Person
 from nrm.models.referrals import Escalation, Identification, JobLock, Notification, Referral
 from nrm.models.screening import CatalogueVersion, Screening
+from nrm.models.statistics import StatPerson, StatReferral
 
 __all__ = ["Attachment", "AuditEvent", "AuditHead", "AuthSession", "Case", "CaseNote", "CaseTask",
            "CatalogueVersion", "DataKey", "Escalation", "Identification", "JobLock", "LoginThrottle",
-           "Notification", "Organisation", "Person", "Referral", "Screening", "ServiceRecord", "User"]
+           "Notification", "Organisation", "Person", "Referral", "Screening", "ServiceRecord", "StatPerson",
+           "StatReferral", "User"]

@@ -122,6 +122,9 @@ RULES = {
     "edit_directory": _role("coordinator"),
     "view_directory": _role("coordinator", ADMIN),
     "view_notifications": lambda user, obj=None: True,
+    # anonymised statistics: prosecutors/analysts and coordinators (tables only, never a row)
+    "view_statistics": _role("analyst", "coordinator"),
+    "export_statistics": _role("analyst", "coordinator"),
 }
 
 

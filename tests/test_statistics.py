@@ -1,0 +1,247 @@
+"""Anonymised statistics on a demo data set made through the real service layer: every table the
+UI offers obeys the disclosure rules, the CSV is the table on screen, the HTCDS export is
+k-anonymous, views and exports are in the trail, and the fact rows follow the records."""
+
+import csv
+import io
+import json
+import re
+from collections import Counter
+from html import unescape
+from itertools import permutations
+
+import pytest
+
+from nrm import create_app
+from nrm.core import demo as core_demo
+from nrm.core.suppression import determined, lines
+from nrm.extensions import db
+from nrm.models import AuditEvent, Person, Referral, Screening, StatPerson, StatReferral
+from nrm.services import demo, directory, htcds
+from nrm.services import statistics as stats
+from nrm.statistics.views import CHOICES
+from tests.conftest import FakeClock, base_config, drop_database, make_user, post_form, sign_in
+
+PEOPLE = 260
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    clock = FakeClock()
+    app = create_app(base_config(tmp_path_factory.mktemp("stats"), CLOCK=clock,
+                                 STATS_K=5, STATS_ROUNDING_BASE=1))
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        directory.seed()
+        db.session.commit()
+        demo.generate(PEOPLE, seed=7)
+    analyst = make_user(app, "analyst", username="w-analyst", org_code="t-gpo", org_kind="prosecutor_office")
+    coordinator = make_user(app, "coordinator", username="w-coord", org_code="t-mlssm", org_kind="mlssm_central")
+    yield {"app": app, "analyst": analyst, "coordinator": coordinator, "clock": clock}
+    drop_database(app)
+
+
+def _check(table, k):
+    """The disclosure rules of docs/statistics.md, checked on what is published."""
+    p = table.published
+    n_rows, n_cols = len(p.cells), len(p.cells[0])
+    values = {("cell", i, j): p.cells[i][j] for i in range(n_rows) for j in range(n_cols)}
+    values.update({("row", i): p.row_totals[i] for i in range(n_rows)})
+    values.update({("col", j): p.col_totals[j] for j in range(n_cols)})
+    values[("grand",)] = p.total
+    for entry, value in values.items():
+        assert value is None or value == 0 or value >= k, (table.rows, table.cols, entry, value)
+    hidden = {e for e, v in values.items() if v is None}
+    assert not determined(n_rows, n_cols, hidden), (table.rows, table.cols)
+    for line in lines(n_rows, n_cols):
+        assert sum(e in hidden for e in line) != 1 or all(
+            values[e] == 0 for e in line if e not in hidden), (table.rows, table.cols, line)
+
+
+def test_the_demo_data_went_through_the_real_service_layer(world):
+    with world["app"].app_context():
+        people = db.session.scalar(db.select(db.func.count(Screening.id)).where(Screening.status == "submitted"))
+        assert people == PEOPLE
+        counted = db.session.scalar(db.select(db.func.count()).select_from(StatPerson))
+        assert 0 < counted < PEOPLE                     # no-indicator screenings and refusals are not counted
+        assert db.session.scalar(db.select(db.func.count()).select_from(StatReferral)) > counted
+        # names are sealed and obviously fictitious
+        person = db.session.scalars(db.select(Person)).first()
+        assert person.given_name.startswith("DEMO ") and person.family_name.startswith("Fictitious-")
+        raw = db.session.execute(db.text("SELECT given_name FROM person LIMIT 1")).scalar()
+        assert b"DEMO" not in bytes(raw)
+        decisions = Counter(db.session.scalars(db.select(StatPerson.decision)))
+        assert decisions["ActualVictimOfTrafficking"] and decisions["pending"]
+        assert Counter(db.session.scalars(db.select(StatPerson.case_status)))["Closed"]
+
+
+def test_every_table_the_ui_offers_obeys_the_disclosure_rules(world):
+    app = world["app"]
+    with app.app_context():
+        k = app.config["STATS_K"]
+        checked = 0
+        for rows in CHOICES:
+            _check(stats.table(rows), k)
+            checked += 1
+        for rows, cols in permutations(CHOICES, 2):
+            if {rows, cols} == {"citizenship", "nationality"}:
+                with pytest.raises(stats.BadQuery):
+                    stats.table(rows, cols)
+                continue
+            _check(stats.table(rows, cols), k)
+            checked += 1
+        assert checked == len(CHOICES) ** 2 - 2
+
+
+def test_the_counts_are_the_records_counts(world):
+    app = world["app"]
+    with app.app_context():
+        app.config["STATS_K"], app.config["STATS_ROUNDING_BASE"] = 1, 1
+        try:
+            table = stats.table("sex", None)
+        finally:
+            app.config["STATS_K"] = 5
+        by_sex = Counter(db.session.scalars(db.select(Screening.sex).where(
+            Screening.officer_result.in_(stats.COUNTED_RESULTS), Screening.consent_statistics.is_not(False))))
+        assert dict(zip(table.row_values, [row[0] for row in table.published.cells], strict=True)) == {
+            s: by_sex.get(s, 0) for s in table.row_values}
+
+
+def _html_table(html):
+    body = html.split('<table class="stats">', 1)[1].split("</table>", 1)[0]
+    rows = []
+    for row in re.findall(r"<tr>(.*?)</tr>", body, re.S):
+        cells = re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)
+        rows.append([unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in cells])
+    return rows
+
+
+@pytest.mark.parametrize(("query", "language"), [
+    ("rows=region&cols=sex", "en"), ("rows=citizenship&cols=minor", "ru"), ("rows=exploitation", "ky"),
+    ("rows=service&cols=referral_outcome&year_from=2023&year_to=2026", "en")])
+def test_the_csv_is_exactly_the_table_on_screen(world, query, language):
+    app, client = world["app"], world["app"].test_client()
+    sign_in(app, client, world["analyst"], world["clock"])
+    post_form(client, "/language", {"language": language, "next": "/"}, page="/")
+    page = client.get(f"/statistics/table?{query}")
+    assert page.status_code == 200
+    shown = _html_table(page.get_data(as_text=True))
+    export = client.get(f"/statistics/table.csv?{query}")
+    assert export.status_code == 200 and export.mimetype == "text/csv"
+    exported = list(csv.reader(io.StringIO(export.get_data(as_text=True).lstrip("\ufeff"))))
+    assert exported == shown
+    assert any("x" in row for row in shown[1:])        # something was withheld, and shown as withheld
+    with app.app_context():
+        actions = [e.action for e in db.session.scalars(
+            db.select(AuditEvent).where(AuditEvent.actor_id == world["analyst"].id).order_by(AuditEvent.seq))]
+    assert actions[-2:] == ["statistics.view", "statistics.export"]
+
+
+def test_the_summary_page_and_its_audit_event(world):
+    client = world["app"].test_client()
+    sign_in(world["app"], client, world["coordinator"], world["clock"])
+    page = client.get("/statistics/")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "<svg" in html and "<canvas" not in html
+    for word in ("Identification decisions per year", "Children and adults per year", "Types of exploitation",
+                 "Referrals by service and outcome", "Median days"):
+        assert word in html
+    assert "DEMO" not in html and "Fictitious" not in html
+    with world["app"].app_context():
+        assert db.session.scalar(db.select(AuditEvent.action).order_by(AuditEvent.seq.desc())) == "statistics.summary"
+
+
+@pytest.mark.parametrize("query", ["rows=name", "rows=sex&cols=sex", "rows=sex&year_from=2030&year_to=2020",
+                                   "rows=sex&year_from=abc", "rows=citizenship&cols=nationality",
+                                   "rows=sex&year_from=1800"])
+def test_a_bad_question_gets_a_clear_answer_not_a_500(world, query):
+    client = world["app"].test_client()
+    sign_in(world["app"], client, world["analyst"], world["clock"])
+    page = client.get(f"/statistics/table?{query}")
+    assert page.status_code == 200
+    assert 'class="error"' in page.get_data(as_text=True) or "cannot be shown" in page.get_data(as_text=True)
+    assert client.get(f"/statistics/table.csv?{query}").status_code == 400
+
+
+def test_the_cli_table_is_the_json_the_issue_names(world):
+    app = world["app"]
+    result = app.test_cli_runner().invoke(args=["stats", "table", "--rows", "region", "--cols", "sex"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert set(data) >= {"k", "rows", "cols", "cells", "row_totals", "col_totals", "total", "suppressed"}
+    assert data["k"] == 5 and len(data["cells"]) == len(data["rows"]) and len(data["cells"][0]) == len(data["cols"])
+    assert data["suppressed"] == sum(cell is None for row in data["cells"] for cell in row)
+    as_csv = app.test_cli_runner().invoke(args=["stats", "table", "--rows", "year", "--format", "csv"])
+    assert as_csv.exit_code == 0 and as_csv.output.splitlines()[0] == ",n"
+    bad = app.test_cli_runner().invoke(args=["stats", "table", "--rows", "sex", "--cols", "sex"])
+    assert bad.exit_code != 0 and "different dimensions" in bad.output
+
+
+def test_the_htcds_export_is_k_anonymous_and_holds_nothing_personal(world, tmp_path):
+    app = world["app"]
+    target = tmp_path / "htcds.csv"
+    result = app.test_cli_runner().invoke(args=["stats", "export-htcds", str(target)])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.reader(target.open(encoding="utf-8")))
+    header, body = rows[0], rows[1:]
+    assert header == list(htcds.COLUMNS)
+    assert body, "nothing exported"
+    sizes = Counter(tuple(row) for row in body)
+    assert min(sizes.values()) >= app.config["STATS_K"]
+    text = target.read_text(encoding="utf-8")
+    with app.app_context():
+        ids = list(db.session.scalars(db.select(Screening.id))) + list(db.session.scalars(db.select(Referral.id)))
+    for forbidden in ("DEMO", "Fictitious", *ids[:50]):
+        assert forbidden not in text
+    for row in body:   # no date finer than the year
+        assert re.fullmatch(r"(\d{4}(-\d{4})?)?", row[0])
+
+
+@pytest.mark.parametrize("k", [3, 11, 25])
+def test_the_anonymiser_is_k_anonymous_for_any_k(k):
+    import random
+
+    rng = random.Random(k)
+    records = [{"year": rng.choice([2021, 2022, 2023]), "agency": rng.choice(["police_unit", "ngo"]),
+                "sex": rng.choice(["female", "male"]), "age_band": rng.choice(["0-11", "18-24", "25-34"]),
+                "minor": rng.choice(["child", "adult"]), "citizenship": rng.choice(["KG", "UZ", "NG"]),
+                "exploitation_country": rng.choice(["RU", "KG", "FR"]), "exploitation": "ForcedLabour",
+                "decision": "pending", "case_status": "no_case"} for _ in range(400)]
+    rows, report = htcds.anonymise(records, k, 0.05)
+    assert min(Counter(rows).values()) >= k
+    assert report.rows + report.dropped == 400
+
+
+def test_the_statistics_follow_the_records_in_the_same_transaction(world):
+    """A decision taken through the service layer moves the person's statistics row at once."""
+    app = world["app"]
+    with app.app_context():
+        row = db.session.scalars(db.select(StatPerson).where(StatPerson.decision == "pending")).first()
+        from nrm.models import Identification, User
+        from nrm.services import referrals
+
+        record = db.session.scalar(db.select(Identification).where(Identification.screening_id == row.screening_id))
+        coordinator = db.session.get(User, world["coordinator"].id)
+        referrals.decide_identification(coordinator, record, "ActualVictimOfTrafficking", "Checked.")
+        db.session.commit()
+        db.session.expire_all()
+        assert db.session.get(StatPerson, row.screening_id).decision == "ActualVictimOfTrafficking"
+
+
+def test_a_person_who_refused_statistics_is_not_counted(world):
+    with world["app"].app_context():
+        refused = list(db.session.scalars(db.select(Screening.id).where(Screening.consent_statistics.is_(False))))
+        assert refused
+        assert not db.session.scalar(db.select(db.func.count()).select_from(StatPerson).where(
+            StatPerson.screening_id.in_(refused)))
+
+
+def test_the_same_seed_gives_the_same_people():
+    first = [p for p in core_demo.profiles(50, seed=3)]
+    again = [p for p in core_demo.profiles(50, seed=3)]
+    other = [p for p in core_demo.profiles(50, seed=4)]
+    assert first == again and first != other
+    assert all(p.given_name.startswith("DEMO ") for p in first)
+    ages = [p.age for p in core_demo.profiles(2000, seed=1) if p.age is not None]
+    assert any(a < 18 for a in ages) and any(a >= 18 for a in ages)
