@@ -238,9 +238,9 @@ def test_a_person_who_refused_statistics_is_not_counted(world):
 
 
 def test_the_same_seed_gives_the_same_people():
-    first = [p for p in core_demo.profiles(50, seed=3)]
-    again = [p for p in core_demo.profiles(50, seed=3)]
-    other = [p for p in core_demo.profiles(50, seed=4)]
+    first = list(core_demo.profiles(50, seed=3))
+    again = list(core_demo.profiles(50, seed=3))
+    other = list(core_demo.profiles(50, seed=4))
     assert first == again and first != other
     assert all(p.given_name.startswith("DEMO ") for p in first)
     ages = [p.age for p in core_demo.profiles(2000, seed=1) if p.age is not None]

@@ -52,6 +52,15 @@ def values_of(screening: Screening) -> tuple[dict, dict]:
 
 def facts_of(screening: Screening) -> rt.Facts:
     values, _answers = values_of(screening)
+    person = screening.person
+    identity = None
+    if not person.is_erased:
+        identity = bool(person.document_number) or bool(person.given_name and person.family_name)
+    return facts_from(values, screening.officer_result or screening.result, identity)
+
+
+def facts_from(values: dict, result: str, identity_established: bool | None) -> rt.Facts:
+    """The routing engine's facts from a screening's mapped values."""
     status = values.get("citizenship_status")
     citizenship = {"kyrgyz": "KG", "stateless": "stateless"}.get(status)
     if status == "foreign":
@@ -61,13 +70,9 @@ def facts_of(screening: Screening) -> rt.Facts:
         for scope, key in (("services", "consent_services"), ("consular", "consent_consular"))
         if values.get(key) == "yes"
     }
-    person = screening.person
     age = values.get("age")
-    identity = None
-    if not person.is_erased:
-        identity = bool(person.document_number) or bool(person.given_name and person.family_name)
     return rt.Facts(
-        result=screening.officer_result or screening.result,
+        result=result,
         age=age if isinstance(age, int) else None,
         age_uncertain=values.get("age_uncertain") == "yes",
         citizenship=citizenship,
@@ -78,9 +83,34 @@ def facts_of(screening: Screening) -> rt.Facts:
         fear_of_return=values.get("fear_of_return") == "yes",
         consent=frozenset(consent),
         suspect=values.get("suspect_of_offence") == "yes",
-        identity_established=identity,
+        identity_established=identity_established,
         sex=values.get("sex"),
     )
+
+
+def proposal_columns(proposal: rt.Proposal, facts: rt.Facts, orgs: dict, screening, actor_id, at) -> dict:
+    """The plain columns of a proposed referral (``orgs``: directory organisations by code)."""
+    return {
+        "screening_id": screening.id,
+        "service": proposal.service,
+        "organisation_id": orgs[proposal.organisation.code].id if proposal.organisation else None,
+        "rule": "+".join(proposal.rules),
+        "basis_source": "; ".join(b.source for b in proposal.basis)[:400],
+        "mandatory": proposal.mandatory,
+        "consent_gate": proposal.consent,
+        "hold": proposal.hold,
+        "state": "proposed",
+        "urgent": facts.urgent,
+        "non_punishment": proposal.non_punishment,
+        "legal_aid_categories": ",".join(map(str, proposal.categories)) or None,
+        "routing_note": proposal.note,
+        "deadline_hours": proposal.deadline_hours,
+        "clock": _clock_name(proposal),
+        "created_at": at,
+        "created_by_id": actor_id,
+        "year": screening.year,
+        "region": screening.region,
+    }
 
 
 def propose(actor, screening: Screening) -> list[Referral]:
@@ -101,25 +131,7 @@ def propose(actor, screening: Screening) -> list[Referral]:
         referral = Referral(
             person=screening.person,
             data_key=screening.data_key,
-            screening_id=screening.id,
-            service=proposal.service,
-            organisation_id=orgs[proposal.organisation.code].id if proposal.organisation else None,
-            rule="+".join(proposal.rules),
-            basis_source="; ".join(b.source for b in proposal.basis)[:400],
-            mandatory=proposal.mandatory,
-            consent_gate=proposal.consent,
-            hold=proposal.hold,
-            state="proposed",
-            urgent=facts.urgent,
-            non_punishment=proposal.non_punishment,
-            legal_aid_categories=",".join(map(str, proposal.categories)) or None,
-            routing_note=proposal.note,
-            deadline_hours=proposal.deadline_hours,
-            clock=_clock_name(proposal),
-            created_at=now(),
-            created_by_id=actor.id,
-            year=screening.year,
-            region=screening.region,
+            **proposal_columns(proposal, facts, orgs, screening, actor.id, now()),
         )
         db.session.add(referral)
         created.append(referral)
@@ -358,17 +370,22 @@ def build_payload(referral: Referral) -> dict:
     """Exactly the fields routing.yaml allows this service type to see (DOMAIN.md §5)."""
     screening = db.session.get(Screening, referral.screening_id)
     values, current = values_of(screening)
-    person = referral.person
+    return payload_from(referral, values, current, referral.person, reference_of(screening),
+                        facts_of(screening).citizenship)
+
+
+def payload_from(referral, values: dict, current: dict, person, reference: str, citizenship) -> dict:
+    """The minimised payload of ``referral`` from the screening's values and the person's identity."""
     needs = list(values.get("needs") or [])
     available = {
-        "reference": reference_of(screening),
+        "reference": reference,
         "given_name": person.given_name,
         "family_name": person.family_name,
         "patronymic": person.patronymic,
         "birth_date": person.birth_date.isoformat() if person.birth_date else None,
         "age": values.get("age") if values.get("age_uncertain") != "yes" else None,
         "sex": values.get("sex"),
-        "citizenship": facts_of(screening).citizenship,
+        "citizenship": citizenship,
         "document_number": person.document_number,
         "document_country": person.document_country,
         "document_needs": [n for n in needs if n in DOCUMENT_NEEDS],

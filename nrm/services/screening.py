@@ -137,6 +137,35 @@ def assessment_of(criteria, script, given: dict):
                   indicators={i for i in ids if i in criteria.indicators}), values
 
 
+def assessment_document(outcome) -> str:
+    """The sealed record of why the engine decided what it did."""
+    return json.dumps({
+        "dimensions": {d: {"positive": r.positive, "indicators": r.indicators}
+                       for d, r in outcome.dimensions.items()},
+        "elements": outcome.elements, "facts": outcome.facts, "not_applicable": outcome.not_applicable,
+        "catalogue_version": outcome.catalogue_version})
+
+
+def analytic_columns(values: dict, outcome, at) -> dict:
+    """The coarse, never personal, plain columns of a submitted screening (statistics read these)."""
+    region = values.get("stay_region")
+    status = values.get("citizenship_status")
+    types = values.get("exploitation_types") or []
+    return {
+        "year": at.year, "quarter": (at.month - 1) // 3 + 1,
+        "region": region if region in REGIONS else ("abroad" if region == "abroad" else None),
+        "sex": values.get("sex"),
+        "age_band": _age_band(values.get("age"), values.get("age_uncertain") == "yes"),
+        "minor": outcome.child,
+        "citizenship_group": {"kyrgyz": "KG", "stateless": "stateless"}.get(
+            status, values.get("citizenship_country") if status == "foreign" else "unknown"),
+        "exploitation_types": ",".join(sorted(types)) if isinstance(types, list) else None,
+        "exploitation_country": values.get("exploitation_country"),
+        "consent_services": {"yes": True, "no": False}.get(values.get("consent_services")),
+        "consent_statistics": {"yes": True, "no": False}.get(values.get("consent_statistics")),
+    }
+
+
 def submit(actor, screening: Screening, officer_agrees: bool, officer_result: str | None,
            justification: str | None):
     criteria, script = catalogue_of(screening)
@@ -148,26 +177,9 @@ def submit(actor, screening: Screening, officer_agrees: bool, officer_result: st
     screening.result, screening.child_rule = outcome.result, outcome.child
     screening.officer_result = outcome.result if officer_agrees else officer_result
     screening.justification = None if officer_agrees else justification.strip()
-    screening.assessment_json = json.dumps({
-        "dimensions": {d: {"positive": r.positive, "indicators": r.indicators}
-                       for d, r in outcome.dimensions.items()},
-        "elements": outcome.elements, "facts": outcome.facts, "not_applicable": outcome.not_applicable,
-        "catalogue_version": outcome.catalogue_version})
-    # analytic columns: coarse, never personal
-    screening.year, screening.quarter = at.year, (at.month - 1) // 3 + 1
-    region = values.get("stay_region")
-    screening.region = region if region in REGIONS else ("abroad" if region == "abroad" else None)
-    screening.sex = values.get("sex")
-    screening.age_band = _age_band(values.get("age"), values.get("age_uncertain") == "yes")
-    screening.minor = outcome.child
-    status = values.get("citizenship_status")
-    screening.citizenship_group = {"kyrgyz": "KG", "stateless": "stateless"}.get(
-        status, values.get("citizenship_country") if status == "foreign" else "unknown")
-    types = values.get("exploitation_types") or []
-    screening.exploitation_types = ",".join(sorted(types)) if isinstance(types, list) else None
-    screening.exploitation_country = values.get("exploitation_country")
-    screening.consent_services = {"yes": True, "no": False}.get(values.get("consent_services"))
-    screening.consent_statistics = {"yes": True, "no": False}.get(values.get("consent_statistics"))
+    screening.assessment_json = assessment_document(outcome)
+    for name, value in analytic_columns(values, outcome, at).items():
+        setattr(screening, name, value)
     audit.record("screening.submit", object_type="screening", object_id=screening.id, actor=actor)
     return outcome
 
