@@ -32,3 +32,12 @@ def organisation_choices(service_type: str, language: str, exclude: int | None =
         Organisation.in_directory.is_(True), Organisation.active.is_(True)).order_by(Organisation.name))
     return [(str(o.id), o.name_in(language)) for o in orgs
             if service_type in o.service_list() and o.id != exclude]
+
+
+def organisation_from(value) -> Organisation | None:
+    """The organisation a submitted id names, or None for anything that is not a plausible id
+    (empty, not digits, or too large for the database's integer: never an error page)."""
+    text = str(value or "")
+    if not text.isdigit() or len(text) > 9:
+        return None
+    return db.session.get(Organisation, int(text))

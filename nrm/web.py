@@ -123,8 +123,11 @@ def _login_gate():
 
 
 def safe_next(target: str | None) -> str | None:
-    """Accept only a local absolute path; anything else could send the user to another site."""
+    """Accept only a local absolute path; anything else could send the user to another site.
+    Control characters (a newline would split the Location header) and overlong values are refused."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    if len(target) > 2000 or any(ord(c) < 32 or ord(c) == 127 for c in target):
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc:

@@ -245,3 +245,64 @@ def test_the_same_seed_gives_the_same_people():
     assert all(p.given_name.startswith("DEMO ") for p in first)
     ages = [p.age for p in core_demo.profiles(2000, seed=1) if p.age is not None]
     assert any(a < 18 for a in ages) and any(a >= 18 for a in ages)
+
+
+@pytest.mark.parametrize("bulk", ["--no-bulk", "--bulk"])
+def test_the_demo_data_command_shows_progress_and_is_refused_in_production(app, runner, bulk):
+    with app.app_context():
+        directory.seed()
+        db.session.commit()
+    result = runner.invoke(args=["demo-data", "--cases", "40", "--seed", "2", bulk])
+    assert result.exit_code == 0, result.output
+    assert "40 demo people" in result.output and "40/40" in result.output
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Screening.id))) == 40
+    app.config["ENV"] = "production"
+    refused = runner.invoke(args=["demo-data", "--cases", "5"])
+    assert refused.exit_code != 0 and "production" in refused.output
+
+
+def test_an_erased_person_is_still_counted(world):
+    """Erasure destroys the person's key (DOMAIN.md §8); the anonymous count stays (issue 3)."""
+    from nrm.services import people
+
+    app = world["app"]
+    with app.app_context():
+        app.config["STATS_K"], app.config["STATS_ROUNDING_BASE"] = 1, 1
+        try:
+            before = stats.table("region", "decision").as_json()
+            screening_id = db.session.scalars(db.select(StatPerson.screening_id)).first()
+            person = db.session.get(Screening, screening_id).person
+            people.erase_person(None, person, "consent_withdrawn")
+            db.session.commit()
+            db.session.expire_all()
+            assert db.session.get(Screening, screening_id).person.is_erased
+            assert stats.table("region", "decision").as_json() == before
+        finally:
+            app.config["STATS_K"], app.config["STATS_ROUNDING_BASE"] = 5, 1
+
+
+def test_an_adult_who_refuses_is_not_referred_but_still_counted(app):
+    """Issue 4, consent: no referral that needs the person's consent is sent; the screening's
+    analytic columns still count them (the anonymous notification)."""
+    from dataclasses import replace
+
+    from nrm.services import demo as demo_service
+
+    with app.app_context():
+        directory.seed()
+        db.session.commit()
+        adult = next(p for p in core_demo.profiles(400, seed=11)
+                     if p.age and p.age >= 18 and not p.age_uncertain and p.citizenship == "KG")
+        adult = replace(adult, consent_services=False, consent_statistics=True, strength="strong")
+        actors = demo_service.Actors()
+        with demo_service._clock(app) as box:
+            demo_service._one(actors, box, adult)
+        db.session.commit()
+        screening = db.session.scalar(db.select(Screening))
+        assert screening.officer_result in stats.COUNTED_RESULTS and screening.consent_services is False
+        referrals_made = list(db.session.scalars(db.select(Referral)))
+        assert referrals_made and all(r.state == "proposed" for r in referrals_made if r.consent_gate == "services")
+        assert {r.hold for r in referrals_made if r.consent_gate == "services"} == {"awaiting_consent"}
+        counted = db.session.get(StatPerson, screening.id)
+        assert counted is not None and counted.minor == "adult" and counted.region == screening.region

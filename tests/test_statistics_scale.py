@@ -2,6 +2,8 @@
 offers — each dimension alone and every ordered pair — obeys the disclosure rules at the
 production settings (k = 11, rounding to 5), and the audit chain of all those records holds."""
 
+import logging
+
 import pytest
 
 from nrm import create_app
@@ -20,12 +22,18 @@ PEOPLE = 100_000
 @pytest.fixture(scope="module")
 def big(tmp_path_factory):
     app = create_app(base_config(tmp_path_factory.mktemp("scale"), CLOCK=FakeClock()))
-    with app.app_context():
-        db.drop_all()
-        db.create_all()
-        directory.seed()
-        db.session.commit()
-        demo.generate_bulk(PEOPLE, seed=2026)
+    engine_log = logging.getLogger("sqlalchemy.engine")
+    level = engine_log.level
+    engine_log.setLevel(logging.WARNING)   # the log check of conftest would read millions of SQL lines
+    try:
+        with app.app_context():
+            db.drop_all()
+            db.create_all()
+            directory.seed()
+            db.session.commit()
+            demo.generate_bulk(PEOPLE, seed=2026)
+    finally:
+        engine_log.setLevel(level)
     yield app
     drop_database(app)
 

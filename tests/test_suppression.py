@@ -145,3 +145,42 @@ def test_a_median_of_fewer_than_k_values_is_withheld():
     assert median([1.0] * 10, k=11) is None
     assert median([float(n) for n in range(11)], k=11) == 5.0
     assert median([float(n) for n in range(12)], k=11) == 5.5
+
+
+def _pinned(n_rows, n_cols, order, entry):
+    """Reference, with Fractions: whether every solution of the homogeneous system on the hidden
+    entries has ``entry`` = 0, i.e. whether the published entries pin its value down."""
+    from fractions import Fraction
+
+    rows = []
+    for line in lines(n_rows, n_cols):
+        rows.append([Fraction(-1 if line.index(e) == len(line) - 1 else 1) if e in line else Fraction(0)
+                     for e in order])
+    width, pivots, r = len(order), [], 0
+    for c in range(width):
+        pivot = next((p for p in range(r, len(rows)) if rows[p][c] != 0), None)
+        if pivot is None:
+            continue
+        rows[r], rows[pivot] = rows[pivot], rows[r]
+        rows[r] = [v / rows[r][c] for v in rows[r]]
+        for other in range(len(rows)):
+            if other != r and rows[other][c] != 0:
+                f = rows[other][c]
+                rows[other] = [a - f * b for a, b in zip(rows[other], rows[r], strict=True)]
+        pivots.append(c)
+        r += 1
+    free = [c for c in range(width) if c not in pivots]
+    x = order.index(entry)
+    if x in free:
+        return False
+    row = rows[pivots.index(x)]
+    return all(row[f] == 0 for f in free)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(1, 4), st.integers(1, 4), st.data())
+def test_the_exact_check_agrees_with_a_rational_reference(n_rows, n_cols, data):
+    entries = [("cell", i, j) for i in range(n_rows) for j in range(n_cols)]
+    entries += [("row", i) for i in range(n_rows)] + [("col", j) for j in range(n_cols)] + [("grand",)]
+    hidden = set(data.draw(st.lists(st.sampled_from(entries), unique=True)))
+    assert determined(n_rows, n_cols, hidden) == {e for e in hidden if _pinned(n_rows, n_cols, sorted(hidden), e)}

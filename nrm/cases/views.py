@@ -21,13 +21,13 @@ from nrm.cases import bp
 from nrm.clock import now
 from nrm.core import lifecycle
 from nrm.extensions import db
-from nrm.models import Attachment, Case, CaseNote, CaseTask, Organisation, ServiceRecord
+from nrm.models import Attachment, Case, CaseNote, CaseTask, ServiceRecord
 from nrm.models.cases import NEEDS
 from nrm.security import audit, policy, vault
 from nrm.services import cases as service
 from nrm.services import letters
 from nrm.services import referrals as referrals_service
-from nrm.views_common import organisation_choices, reason_choices, refused
+from nrm.views_common import organisation_choices, organisation_from, reason_choices, refused
 
 
 def _case(case_id: str, action: str = "view_case") -> Case:
@@ -301,7 +301,7 @@ def transfer(case_id):
     forms = _forms(case)
     form = forms["transfer"] = NoteForm(prefix="transfer")
     target = request.form.get("transfer-organisation", "")
-    organisation = db.session.get(Organisation, int(target)) if target.isdigit() else None
+    organisation = organisation_from(target)
     if not form.validate_on_submit() or organisation is None:
         flash(_("Choose the centre and write why the case is transferred."), "error")
         return _invalid(case, forms)

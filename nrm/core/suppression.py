@@ -24,7 +24,7 @@ The decisions are made on the true counts; only published values are rounded.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from fractions import Fraction
+from math import gcd
 
 DEFAULT_K = 11
 DEFAULT_BASE = 5
@@ -76,20 +76,22 @@ def lines(n_rows: int, n_cols: int) -> list[list[Entry]]:
 def determined(n_rows: int, n_cols: int, hidden: set[Entry]) -> set[Entry]:
     """The hidden entries whose value follows from the published ones through the table's linear
     constraints. Exact: reduced row echelon form of the constraint matrix restricted to the hidden
-    entries, over the rationals. A hidden entry is determined exactly when its column is a pivot
-    whose row has no other hidden (free) entry."""
+    entries, over the rationals (computed fraction-free in integers). A hidden entry is determined
+    exactly when its column is a pivot whose row has no other hidden (free) entry."""
     order = sorted(hidden)
     if not order:
         return set()
     index = {entry: n for n, entry in enumerate(order)}
-    matrix = []
+    matrix: list[list[int]] = []
     for line in lines(n_rows, n_cols):
-        row = [Fraction(0)] * len(order)
+        row = [0] * len(order)
         for position, entry in enumerate(line):
             if entry in index:
-                row[index[entry]] = Fraction(-1 if position == len(line) - 1 else 1)
+                row[index[entry]] = -1 if position == len(line) - 1 else 1
         if any(row):
             matrix.append(row)
+    # Gauss-Jordan elimination over the integers (fraction-free, each row divided by the gcd of its
+    # entries): exact like rationals, several times faster
     pivots = []
     r = 0
     for c in range(len(order)):
@@ -97,12 +99,14 @@ def determined(n_rows: int, n_cols: int, hidden: set[Entry]) -> set[Entry]:
         if pivot is None:
             continue
         matrix[r], matrix[pivot] = matrix[pivot], matrix[r]
-        lead = matrix[r][c]
-        matrix[r] = [value / lead for value in matrix[r]]
+        lead_row = matrix[r]
+        lead = lead_row[c]
         for other in range(len(matrix)):
-            if other != r and matrix[other][c] != 0:
-                factor = matrix[other][c]
-                matrix[other] = [a - factor * b for a, b in zip(matrix[other], matrix[r], strict=True)]
+            factor = matrix[other][c]
+            if other != r and factor != 0:
+                reduced = [lead * a - factor * b for a, b in zip(matrix[other], lead_row, strict=True)]
+                divisor = gcd(*reduced)
+                matrix[other] = [value // divisor for value in reduced] if divisor > 1 else reduced
         pivots.append(c)
         r += 1
         if r == len(matrix):

@@ -21,7 +21,7 @@ from nrm.referrals import bp
 from nrm.security import audit, policy
 from nrm.services import letters
 from nrm.services import referrals as service
-from nrm.views_common import reason_choices, refused
+from nrm.views_common import organisation_from, reason_choices, refused
 
 LETTER_LANGUAGES = ("ky", "ru", "en")
 
@@ -87,8 +87,7 @@ def add(screening_id):
     screening = _screening(screening_id)
     form = AddReferralForm()
     form.service.choices = [(s, s) for s in SERVICE_TYPES]
-    organisation = db.session.get(Organisation, int(form.organisation.data)) \
-        if (form.organisation.data or "").isdigit() else None
+    organisation = organisation_from(form.organisation.data)
     if not form.validate_on_submit() or organisation is None:
         flash(_("Choose a service and an organisation, and say why the referral is needed."), "error")
         return redirect(url_for("referrals.review", screening_id=screening.id))

@@ -30,7 +30,7 @@ from nrm.security import audit, policy
 from nrm.services import directory, people
 from nrm.services import referrals as service
 from nrm.services import screening as screenings
-from nrm.views_common import organisation_choices, reason_choices, refused
+from nrm.views_common import organisation_choices, organisation_from, reason_choices, refused
 
 ACCESS_REASONS = (
     "identification_decision",
@@ -199,7 +199,7 @@ def route(referral_id):
     if not form.validate_on_submit():
         flash(_("Choose the organisation and write why."), "error")
         return _back(item)
-    organisation = db.session.get(Organisation, int(form.organisation.data))
+    organisation = organisation_from(form.organisation.data)
     try:
         if item.state == "declined":
             again = service.reroute(current_user, item, organisation, form.note.data)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import random
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 
@@ -35,7 +35,7 @@ def _clock(app):
     """Drive the application's one clock (``nrm.clock.now``) through each person's dates."""
     previous = app.config.get("CLOCK")
     box = {}
-    app.config["CLOCK"] = lambda: box["at"]
+    app.config["CLOCK"] = lambda: box.get("at") or (previous() if previous else datetime.now(UTC))
     try:
         yield box
     finally:
