@@ -54,8 +54,16 @@ system-deps:
 	@test -x $(PG_BIN)/initdb || { echo "PostgreSQL 15 is missing: apt-get install postgresql-15"; exit 1; }
 	@test -f $(PDF_FONT) || { echo "The PDF font is missing: apt-get install fonts-dejavu-core"; exit 1; }
 
+# ruff (with the bandit rules, S) and pip-audit: a known vulnerability fails the build; a vulnerability
+# service that does not answer (a closed network) is reported and skipped.
 lint: install-test
 	$(BIN)/ruff check .
+	@$(BIN)/pip-audit --progress-spinner off --skip-editable > $(VENV)/pip-audit.log 2>&1; rc=$$?; \
+	  if grep -Eq "Found [0-9]+ known vulnerabilit" $(VENV)/pip-audit.log; then cat $(VENV)/pip-audit.log; exit 1; fi; \
+	  audited=$$(grep -c "could not be audited" $(VENV)/pip-audit.log); \
+	  if [ $$rc -ne 0 ] || [ $$audited -gt 0 ]; then \
+	    echo "pip-audit: the vulnerability service did not answer for $$audited package(s); not audited here"; \
+	  else echo "pip-audit: no known vulnerabilities"; fi
 
 test: system-deps install-test compile lint test-sqlite test-postgres
 

@@ -257,6 +257,8 @@ def test_the_demo_data_command_shows_progress_and_is_refused_in_production(app, 
     assert "40 demo people" in result.output and "40/40" in result.output
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count(Screening.id))) == 40
+    verified = runner.invoke(args=["audit", "verify"])
+    assert verified.exit_code == 0 and "intact" in verified.output
     app.config["ENV"] = "production"
     refused = runner.invoke(args=["demo-data", "--cases", "5"])
     assert refused.exit_code != 0 and "production" in refused.output
