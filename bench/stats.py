@@ -68,9 +68,9 @@ def run(sizes=SIZES) -> tuple[list[Result], list[str]]:
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
-    notes.append("The statistics figure is the GROUP BY plus disclosure control (primary and complementary "
-                 "suppression, checked exactly by integer Gauss-Jordan elimination, and rounding). The control "
-                 "costs a few milliseconds whatever the number of people, so it weighs most on a small "
-                 "database and a large table (17 × 17 citizenship × country at 10,000 people); at a million "
-                 "people the table costs what the bare GROUP BY costs.")
+    notes.append("The statistics figure is the GROUP BY plus disclosure control (primary and "
+                 "complementary suppression, checked exactly by integer Gauss-Jordan elimination, and "
+                 "rounding). The control costs a few milliseconds whatever the number of people, so "
+                 "it weighs most on a small database and a large table (17 × 17 citizenship × country "
+                 "at 10,000 people); at a million people the table costs what the bare GROUP BY costs.")
     return results, notes
