@@ -92,6 +92,42 @@ def test_malformed_utf8_and_huge_query_strings_get_an_answer(world, actor):  # n
         assert not LEAKS.search(response.get_data(as_text=True))
 
 
+@pytest.mark.parametrize(("name", "content", "refused"), [
+    ("scan.pdf", b"%PDF-1.4\n" + b"x" * 2000, False),
+    ("../../../../etc/passwd.pdf", b"%PDF-1.4\n" + b"x" * 500, False),       # stored under its own id only
+    ("photo.png", b"MZ\x90\x00" + b"x" * 500, True),                           # an executable called .png
+    ("page.pdf", b"<html><script>alert(1)</script></html>", True),            # HTML called .pdf
+    ("big.pdf", b"%PDF-1.4\n" + b"x" * (11 * 1024 * 1024), True),             # above ATTACHMENT_MAX_BYTES
+    ("", b"", True),
+])
+def test_hostile_attachment_uploads(world, name, content, refused):  # noqa: F811
+    import io
+
+    from nrm.extensions import db
+    from nrm.models import Attachment
+    from nrm.services import cases
+    from tests.conftest import csrf_from
+
+    app, clients, ids = world
+    client = clients["centre_worker"]
+    page = client.get(f"/cases/{ids['case']}")
+    assert page.status_code == 200
+    with app.app_context():
+        before = db.session.scalar(db.select(db.func.count(Attachment.id)))
+    response = client.post(f"/cases/{ids['case']}/attachments", content_type="multipart/form-data", data={
+        "csrf_token": csrf_from(page.get_data(as_text=True)), "file-file": (io.BytesIO(content), name)})
+    assert response.status_code in (302, 413, 422), response.status_code   # 422: the form again, with the error
+    with app.app_context():
+        after = list(db.session.scalars(db.select(Attachment).order_by(Attachment.uploaded_at)))
+        assert len(after) == before + (0 if refused else 1), (name, response.status_code)
+        if not refused:
+            newest = max(after, key=lambda a: (a.uploaded_at, a.id not in {x.id for x in after[:before]}))
+            path = cases.attachment_path(newest.id)
+            assert path.parent == cases.attachment_path("x").parent and path.name == f"{newest.id}.sealed"
+            assert "/" not in newest.filename and ".." not in newest.filename.replace("..pdf", "")
+            assert content[20:60] not in path.read_bytes()
+
+
 # the administrator last: its forms disable and reset the other accounts of the world
 ROLES = ["officer", "centre_worker", "coordinator", "analyst", "auditor", "administrator"]
 
@@ -135,5 +171,6 @@ def test_every_form_survives_hostile_input(world, actor):  # noqa: F811 - the fi
     for page in {form["page"] for form in forms}:
         body = client.get(page).get_data(as_text=True)
         assert SCRIPT not in body and "<img src=x onerror" not in body, page
+
 
 

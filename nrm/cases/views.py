@@ -1,7 +1,7 @@
 """Case views of the receiving service: the list, the case page and one POST per kind of entry.
 Each view asks the policy about this case, calls ``nrm.services.cases`` and redirects back."""
 
-from flask import Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -256,7 +256,7 @@ def attachment(case_id, attachment_id):
     db.session.commit()
     from urllib.parse import quote
 
-    response = Response(stream_with_context(service.open_attachment(item)), mimetype=item.content_type)
+    response = Response(service.open_attachment(item), mimetype=item.content_type)
     response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(item.filename)}"
     return response
 

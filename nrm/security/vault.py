@@ -358,24 +358,30 @@ def seal_file(record, column: str, source_stream, target: Path, max_bytes: int) 
 
 
 def open_file(record, column: str, path: Path):
-    """Yield the plaintext chunks of a sealed file; raises VaultError on any tampering."""
+    """The plaintext chunks of a sealed file, as an iterator; it raises VaultError on any tampering.
+    The key is taken now, so the iterator needs no database session (a streamed response outlives
+    the request's session)."""
     data_key = record.data_key
     key_id = DATA_KEY_PREFIX + data_key.id
     aead, aad = AESGCM(data_key_bytes(data_key)), _aad(field_context(record, column), key_id)
-    with path.open("rb") as handle:
-        if handle.read(len(FILE_MAGIC)) != FILE_MAGIC:
-            raise VaultError("not a sealed file")
-        kid = handle.read(handle.read(1)[0]).decode("ascii")
-        if kid != key_id:
-            raise VaultError("sealed file belongs to another record")
-        prefix = handle.read(7)
-        index, block = 0, handle.read(FILE_CHUNK + 16)
-        while True:
-            following = handle.read(FILE_CHUNK + 16)
-            try:
-                yield aead.decrypt(_chunk_nonce(prefix, index, not following), block, aad)
-            except InvalidTag:
-                raise VaultError("sealed file was altered or cut short") from None
-            if not following:
-                return
-            block, index = following, index + 1
+
+    def chunks():
+        with path.open("rb") as handle:
+            if handle.read(len(FILE_MAGIC)) != FILE_MAGIC:
+                raise VaultError("not a sealed file")
+            kid = handle.read(handle.read(1)[0]).decode("ascii")
+            if kid != key_id:
+                raise VaultError("sealed file belongs to another record")
+            prefix = handle.read(7)
+            index, block = 0, handle.read(FILE_CHUNK + 16)
+            while True:
+                following = handle.read(FILE_CHUNK + 16)
+                try:
+                    yield aead.decrypt(_chunk_nonce(prefix, index, not following), block, aad)
+                except InvalidTag:
+                    raise VaultError("sealed file was altered or cut short") from None
+                if not following:
+                    return
+                block, index = following, index + 1
+
+    return chunks()
