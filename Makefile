@@ -11,7 +11,7 @@ TSTAMP := $(VENV)/.installed-test-$(shell cat setup.cfg pyproject.toml | sha1sum
 PG_BIN := /usr/lib/postgresql/15/bin
 APT    := $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: help run test install install-test system-deps compile translations lint serve test-sqlite test-postgres bench clean
+.PHONY: help run test install install-test system-deps compile translations lint serve test-sqlite test-postgres bench loadtest clean
 
 help:
 	@echo "make run    - set everything up (venv, keys, database, demo accounts) and serve http://127.0.0.1:5000"
@@ -72,10 +72,15 @@ test-sqlite: install-test compile
 
 # The same suite against a throwaway PostgreSQL 15 cluster on 127.0.0.1, removed afterwards.
 test-postgres: install-test compile
-	tests/postgres.sh $(BIN)/python -m pytest
+	tests/postgres.sh $(BIN)/python -m pytest -m "not scale"
 
-bench: install-test compile
-	$(BIN)/python -m bench
+# Benchmarks (docs/performance.md); the web section runs against PostgreSQL like production.
+bench: system-deps install-test compile
+	tests/postgres.sh $(BIN)/python -m bench
+
+# 50 signed-in users of mixed roles for 60 s against gunicorn with PostgreSQL, loopback only.
+loadtest: system-deps install-test compile
+	tests/postgres.sh $(BIN)/python -m bench.loadtest
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build *.egg-info

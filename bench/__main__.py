@@ -7,10 +7,10 @@ import argparse
 import platform
 from datetime import UTC, datetime
 
-from bench import stats, vault
+from bench import stats, vault, web
 from bench.common import ROOT, markdown
 
-SECTIONS = {"vault": vault.run, "stats": stats.run}
+SECTIONS = {"vault": vault.run, "web": web.run, "stats": stats.run}
 
 
 def main() -> None:

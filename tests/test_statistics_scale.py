@@ -17,6 +17,8 @@ from tests.conftest import FakeClock, base_config, drop_database
 from tests.test_statistics import _check
 
 PEOPLE = 100_000
+# The disclosure rules do not depend on the database: `make test` runs this once, in the SQLite pass.
+pytestmark = pytest.mark.scale
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,8 @@ event's fields and the previous event's hash). The audit key lives outside the d
 
 Serialisation: the first event of a transaction updates the one-row ``audit_head`` table before
 reading it, which locks it until the transaction ends (a row lock on PostgreSQL, the database
-write lock on SQLite); ``seq`` is also unique. Concurrent workers can delay each other but never
+write lock on SQLite); the new head is written once, just before the transaction commits;
+``seq`` is also unique. Concurrent workers can delay each other but never
 fork the chain. ``verify`` also checks that the chain ends where the head says, which catches a
 naive truncation; an attacker who can write the database *and* knows to rewrite the head can still
 cut events from the very end, so ``audit verify`` prints the head for operators to record
@@ -65,10 +66,23 @@ def _head(session) -> tuple[int, str]:
     return head
 
 
+_MOVED = "nrm_audit_head_moved"
+
+
+@sa_event.listens_for(Session, "before_commit")
+def _write_head(session):
+    """The head row is written once per transaction, just before it commits: the lock taken by the
+    first event keeps every other writer waiting until then, so nobody can see it stale."""
+    if session.info.pop(_MOVED, False):
+        seq, digest = session.info[_HEAD]
+        session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=seq, hash=digest))
+
+
 @sa_event.listens_for(Session, "after_commit")
 @sa_event.listens_for(Session, "after_rollback")
 def _forget_head(session):
     session.info.pop(_HEAD, None)
+    session.info.pop(_MOVED, None)
 
 
 def record(action: str, *, object_type: str | None = None, object_id=None,
@@ -92,8 +106,8 @@ def record(action: str, *, object_type: str | None = None, object_id=None,
     )
     event.hash = compute_hash(event, _audit_key())
     session.add(event)
-    session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=event.seq, hash=event.hash))
     session.info[_HEAD] = (event.seq, event.hash)
+    session.info[_MOVED] = True
     return event
 
 
@@ -120,8 +134,8 @@ def record_many(events: list[dict]) -> int:
         prev_hash = row["hash"] = compute_hash(SimpleNamespace(**row), key)
         rows.append(row)
     session.execute(insert(AuditEvent), rows)
-    session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=seq, hash=prev_hash))
     session.info[_HEAD] = (seq, prev_hash)
+    session.info[_MOVED] = True
     return len(rows)
 
 PROBLEMS = {
