@@ -132,6 +132,11 @@ class Server:
         self.stop()
         raise RuntimeError(f"gunicorn did not start: see {self.workdir / 'gunicorn.log'}")
 
+    def worker_pids(self) -> list[int]:
+        out = subprocess.run(["ps", "-o", "pid=,ppid=", "-A"], capture_output=True, text=True).stdout
+        return [int(pid) for pid, ppid in (line.split() for line in out.splitlines())
+                if int(ppid) == self.process.pid]
+
     def worker_memory_mib(self) -> list[float]:
         """Resident memory of each gunicorn worker (the children of the master)."""
         out = subprocess.run(["ps", "-o", "pid=,ppid=,rss=", "-A"], capture_output=True, text=True).stdout

@@ -96,7 +96,6 @@ MATRIX = [
     # screenings: the officer's own organisation; a submitted one is no longer editable
     ("GET", "/screening/", {"officer", "officer_elsewhere"}),
     ("GET", "/screening/{sid}", OFFICER),
-    ("GET", "/screening/{sid}/summary", set()),
     ("GET", "/screening/{draft}/step/safety", OFFICER),
     ("GET", "/screening/{draft}/identity", OFFICER),
     ("POST", "/screening/{draft}/step/safety", OFFICER),
@@ -238,3 +237,14 @@ def test_the_prosecutor_reaches_no_personal_data_through_any_url(world):
     assert not personal, personal
     assert {"statistics.summary", "statistics.table", "statistics.table_csv"} <= reachable
     assert visited >= 35
+
+
+@pytest.mark.parametrize("actor", list(ACTORS))
+def test_the_summary_of_a_submitted_screening(world, actor):
+    """No longer editable by anyone; its own officer (a double click, a retry) is shown the result."""
+    _app, clients, ids = world
+    response = clients[actor].get(f"/screening/{ids['sid']}/summary")
+    if actor == "officer":
+        assert response.status_code == 302 and response.headers["Location"].endswith(f"/screening/{ids['sid']}")
+    else:
+        assert response.status_code == 403

@@ -187,7 +187,11 @@ def identity(screening_id):
 
 @bp.route("/<screening_id>/summary", methods=["GET", "POST"])
 def summary(screening_id):
-    screening = _screening(screening_id, "edit_screening")
+    screening = _screening(screening_id, "view_screening")
+    if screening.status == "submitted":     # submitted meanwhile (a double click, a retry): show it
+        flash(_("This screening has been submitted; here is its result."), "info")
+        return redirect(url_for("screening.result", screening_id=screening.id))
+    policy.require(current_user, "edit_screening", screening)
     criteria, script = service.catalogue_of(screening)
     given = service.answers(screening)
     current = sc.effective_answers(script, given)
@@ -202,8 +206,13 @@ def summary(screening_id):
             form.justification.errors.append(
                 _("To disagree, choose your assessment and write why. Both are kept beside the result."))
         else:
-            service.submit(current_user, screening, agrees, form.officer_result.data or None,
-                           form.justification.data)
+            try:
+                service.submit(current_user, screening, agrees, form.officer_result.data or None,
+                               form.justification.data)
+            except service.AlreadySubmitted:
+                db.session.rollback()
+                flash(_("This screening has been submitted; here is its result."), "info")
+                return redirect(url_for("screening.result", screening_id=screening.id))
             proposed = referrals.propose(current_user, screening)
             db.session.commit()
             if proposed:

@@ -5,6 +5,7 @@ import json
 from functools import lru_cache
 
 from flask import current_app
+from sqlalchemy import update
 
 from nrm.clock import now
 from nrm.core import screening as sc
@@ -166,8 +167,18 @@ def analytic_columns(values: dict, outcome, at) -> dict:
     }
 
 
+class AlreadySubmitted(Exception):
+    """Another request (a double click, a retry after a lost answer) submitted this screening first."""
+
+
 def submit(actor, screening: Screening, officer_agrees: bool, officer_result: str | None,
            justification: str | None):
+    """Submit once: the status moves from draft by a conditional UPDATE, which waits for any other
+    transaction submitting the same screening and then finds nothing to do (AlreadySubmitted)."""
+    claimed = db.session.execute(update(Screening).where(
+        Screening.id == screening.id, Screening.status == "draft").values(status="submitted"))
+    if claimed.rowcount != 1:
+        raise AlreadySubmitted(screening.id)
     criteria, script = catalogue_of(screening)
     outcome, values = assessment_of(criteria, script, answers(screening))
     if not officer_agrees and (not officer_result or not (justification or "").strip()):
