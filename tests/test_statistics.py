@@ -1,6 +1,9 @@
 """Anonymised statistics on a demo data set made through the real service layer: every table the
 UI offers obeys the disclosure rules, the CSV is the table on screen, the HTCDS export is
-k-anonymous, views and exports are in the trail, and the fact rows follow the records."""
+k-anonymous, views and exports are in the trail, and the fact rows follow the records.
+
+The tests on the module's ``world`` come first: the ones with a fresh ``app`` after them reset the
+database, which on PostgreSQL is the same database."""
 
 import csv
 import io
@@ -237,6 +240,26 @@ def test_a_person_who_refused_statistics_is_not_counted(world):
             StatPerson.screening_id.in_(refused)))
 
 
+def test_an_erased_person_is_still_counted(world):
+    """Erasure destroys the person's key (DOMAIN.md §8); the anonymous count stays (issue 3)."""
+    from nrm.services import people
+
+    app = world["app"]
+    with app.app_context():
+        app.config["STATS_K"], app.config["STATS_ROUNDING_BASE"] = 1, 1
+        try:
+            before = stats.table("region", "decision").as_json()
+            screening_id = db.session.scalars(db.select(StatPerson.screening_id)).first()
+            person = db.session.get(Screening, screening_id).person
+            people.erase_person(None, person, "consent_withdrawn")
+            db.session.commit()
+            db.session.expire_all()
+            assert db.session.get(Screening, screening_id).person.is_erased
+            assert stats.table("region", "decision").as_json() == before
+        finally:
+            app.config["STATS_K"], app.config["STATS_ROUNDING_BASE"] = 5, 1
+
+
 def test_the_same_seed_gives_the_same_people():
     first = list(core_demo.profiles(50, seed=3))
     again = list(core_demo.profiles(50, seed=3))
@@ -262,26 +285,6 @@ def test_the_demo_data_command_shows_progress_and_is_refused_in_production(app, 
     app.config["ENV"] = "production"
     refused = runner.invoke(args=["demo-data", "--cases", "5"])
     assert refused.exit_code != 0 and "production" in refused.output
-
-
-def test_an_erased_person_is_still_counted(world):
-    """Erasure destroys the person's key (DOMAIN.md §8); the anonymous count stays (issue 3)."""
-    from nrm.services import people
-
-    app = world["app"]
-    with app.app_context():
-        app.config["STATS_K"], app.config["STATS_ROUNDING_BASE"] = 1, 1
-        try:
-            before = stats.table("region", "decision").as_json()
-            screening_id = db.session.scalars(db.select(StatPerson.screening_id)).first()
-            person = db.session.get(Screening, screening_id).person
-            people.erase_person(None, person, "consent_withdrawn")
-            db.session.commit()
-            db.session.expire_all()
-            assert db.session.get(Screening, screening_id).person.is_erased
-            assert stats.table("region", "decision").as_json() == before
-        finally:
-            app.config["STATS_K"], app.config["STATS_ROUNDING_BASE"] = 5, 1
 
 
 def test_an_adult_who_refuses_is_not_referred_but_still_counted(app):

@@ -14,28 +14,30 @@ down_revision = "0004_referrals_cases"
 branch_labels = None
 depends_on = None
 
-PERSON = [
-    sa.Column("year", sa.Integer(), nullable=False),
-    sa.Column("quarter", sa.String(length=8), nullable=False),
-    sa.Column("region", sa.String(length=8), nullable=False),
-    sa.Column("sex", sa.String(length=24), nullable=False),
-    sa.Column("age_band", sa.String(length=8), nullable=False),
-    sa.Column("minor", sa.String(length=8), nullable=False),
-    sa.Column("citizenship", sa.String(length=16), nullable=False),
-    sa.Column("exploitation", sa.String(length=24), nullable=False),
-    sa.Column("exploitation_country", sa.String(length=16), nullable=False),
-    sa.Column("agency", sa.String(length=40), nullable=False),
-    sa.Column("result", sa.String(length=20), nullable=False),
-    sa.Column("decision", sa.String(length=40), nullable=False),
-    sa.Column("case_status", sa.String(length=16), nullable=False),
-]
+def person_columns():
+    """The person-level columns both tables carry (new Column objects for each table)."""
+    return [
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("quarter", sa.String(length=8), nullable=False),
+        sa.Column("region", sa.String(length=8), nullable=False),
+        sa.Column("sex", sa.String(length=24), nullable=False),
+        sa.Column("age_band", sa.String(length=8), nullable=False),
+        sa.Column("minor", sa.String(length=8), nullable=False),
+        sa.Column("citizenship", sa.String(length=16), nullable=False),
+        sa.Column("exploitation", sa.String(length=24), nullable=False),
+        sa.Column("exploitation_country", sa.String(length=16), nullable=False),
+        sa.Column("agency", sa.String(length=40), nullable=False),
+        sa.Column("result", sa.String(length=20), nullable=False),
+        sa.Column("decision", sa.String(length=40), nullable=False),
+        sa.Column("case_status", sa.String(length=16), nullable=False),
+    ]
 
 
 def upgrade():
     op.create_table(
         "stat_person",
         sa.Column("screening_id", sa.String(length=32), nullable=False),
-        *[c.copy() for c in PERSON],
+        *person_columns(),
         sa.Column("days_to_acceptance", sa.Integer(), nullable=True),
         sa.PrimaryKeyConstraint("screening_id", name=op.f("pk_stat_person")),
     )
@@ -44,7 +46,7 @@ def upgrade():
         "stat_referral",
         sa.Column("referral_id", sa.String(length=32), nullable=False),
         sa.Column("screening_id", sa.String(length=32), nullable=False),
-        *[c.copy() for c in PERSON],
+        *person_columns(),
         sa.Column("service", sa.String(length=32), nullable=False),
         sa.Column("referral_outcome", sa.String(length=16), nullable=False),
         sa.PrimaryKeyConstraint("referral_id", name=op.f("pk_stat_referral")),
