@@ -16,6 +16,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 
 from nrm import labels
 from nrm.extensions import login_manager
@@ -44,6 +45,8 @@ ERROR_MESSAGES = {
     405: _l("This action is not available here."),
     413: _l("What you sent is too large."),
     429: _l("Too many attempts. Wait a minute and try again."),
+    503: _l("The database is busy or out of reach, so nothing was saved. Go back and send the form "
+            "again in a moment: your browser keeps what you typed."),
     500: _l("Something went wrong on our side. Nothing you entered was shown to anyone. "
             "Try again; if it happens again, tell your administrator the time it happened."),
 }
@@ -62,8 +65,18 @@ def init_app(app):
     for code in ERROR_MESSAGES:
         app.register_error_handler(code, _error_page)
     app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(OperationalError, _database_unavailable)
+    global _SQLITE_BUSY_MS
+    _SQLITE_BUSY_MS = int(app.config.get("SQLITE_BUSY_TIMEOUT_MS", 10000))
     app.context_processor(_template_globals)
     app.jinja_env.globals.update(labels=labels)
+
+
+# how long an SQLite writer waits for another to finish before giving up (set from the config)
+_SQLITE_BUSY_MS = 10000
+BUSY_SIGNS = ("database is locked", "database is busy", "lock timeout", "could not obtain lock",
+              "could not connect", "connection refused", "server closed the connection", "no space left",
+              "disk is full", "readonly database", "read-only")
 
 
 @event.listens_for(Engine, "connect")
@@ -75,7 +88,7 @@ def _sqlite_pragmas(dbapi_connection, _record):
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA secure_delete=ON")
-        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute(f"PRAGMA busy_timeout={int(_SQLITE_BUSY_MS)}")
         # 64 MiB page cache per connection: the default 2 MiB makes index inserts into a large
         # database read from disk. (synchronous stays FULL: an acknowledged write survives a power cut.)
         cursor.execute("PRAGMA cache_size=-65536")
@@ -159,6 +172,26 @@ def _error_page(error):
 
         db.session.rollback()
     return render_template("errors/error.html", code=code, message=ERROR_MESSAGES.get(code)), code
+
+
+def _database_unavailable(error):
+    """A locked, busy, full or unreachable database: the transaction is rolled back and the user is
+    told plainly that nothing was saved (503, retry shortly). Any other database error is a 500."""
+    from nrm.extensions import db
+
+    db.session.rollback()
+    text = str(getattr(error, "orig", error)).lower()
+    code = 503 if any(sign in text for sign in BUSY_SIGNS) else 500
+    from flask import current_app
+
+    # the operators see the kind of failure and where (never the statement's values: nrm.logs)
+    current_app.logger.log(30 if code == 503 else 40, "database %s on %s %s",
+                           "unavailable" if code == 503 else "error", request.method, request.url_rule,
+                           exc_info=(type(error), error, error.__traceback__))
+    response = render_template("errors/error.html", code=code, message=ERROR_MESSAGES[code]), code
+    if code == 503:
+        return response[0], code, {"Retry-After": "5"}
+    return response
 
 
 def _csrf_error(_error):
