@@ -222,28 +222,7 @@ def transfer(actor, case: Case, organisation: Organisation, note: str):
         referral.state = lifecycle.referral(lifecycle.ReferralState(referral.state), "complete")
         referral.completed_at = now()
     audit.record("case.transfer", object_type="case", object_id=case.id, actor=actor)
-    again = Referral(
-        person=referral.person,
-        data_key=referral.data_key,
-        screening_id=referral.screening_id,
-        service=referral.service,
-        organisation_id=organisation.id,
-        rule=referral.rule,
-        basis_source=referral.basis_source,
-        mandatory=referral.mandatory,
-        consent_gate=referral.consent_gate,
-        state="proposed",
-        urgent=referral.urgent,
-        deadline_hours=referral.deadline_hours,
-        clock=referral.clock,
-        rerouted_from_id=referral.id,
-        created_at=now(),
-        created_by_id=actor.id,
-        year=referral.year,
-        region=referral.region,
-    )
-    db.session.add(again)
-    db.session.flush()
+    again = referrals.resend_to(actor, referral, organisation)
     referrals.send(actor, again)
     return again
 

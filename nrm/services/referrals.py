@@ -321,6 +321,17 @@ def reroute(actor, referral: Referral, organisation: Organisation, note: str) ->
         raise lifecycle.IllegalTransition("service_not_offered")
     if not (note or "").strip():
         raise lifecycle.IllegalTransition("reason_required")
+    again = resend_to(actor, referral, organisation)
+    again.hold_note = note.strip()
+    audit.record("referral.reroute", object_type="referral", object_id=again.id, actor=actor)
+    send(actor, again)
+    resolve_escalations("referral", referral.id, actor)
+    return again
+
+
+def resend_to(actor, referral: Referral, organisation: Organisation) -> Referral:
+    """A new proposed referral for the same service and person to another organisation (re-routing
+    a declined referral, transferring a case), linked to the one it replaces. Not sent yet."""
     again = Referral(
         person=referral.person,
         data_key=referral.data_key,
@@ -344,12 +355,8 @@ def reroute(actor, referral: Referral, organisation: Organisation, note: str) ->
         year=referral.year,
         region=referral.region,
     )
-    again.hold_note = note.strip()
     db.session.add(again)
     db.session.flush()
-    audit.record("referral.reroute", object_type="referral", object_id=again.id, actor=actor)
-    send(actor, again)
-    resolve_escalations("referral", referral.id, actor)
     return again
 
 
