@@ -1,11 +1,24 @@
 """Helpers shared by the blueprints' views (blueprints never import each other)."""
 
+from flask import abort
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from nrm import labels
 from nrm.core import lifecycle
 from nrm.extensions import db
 from nrm.models import Organisation
+from nrm.security import policy
+
+
+def record_or_404(model, record_id: str, action: str):
+    """The record the URL names, if the policy lets the current user do ``action`` to it:
+    404 for an id that names nothing, 403 for one the user has no business with."""
+    record = db.session.get(model, record_id)
+    if record is None:
+        abort(404)
+    policy.require(current_user, action, record)
+    return record
 
 
 def refused(problem: lifecycle.IllegalTransition):

@@ -27,15 +27,11 @@ from nrm.security import audit, policy, vault
 from nrm.services import cases as service
 from nrm.services import letters
 from nrm.services import referrals as referrals_service
-from nrm.views_common import organisation_choices, organisation_from, reason_choices, refused
+from nrm.views_common import organisation_choices, organisation_from, reason_choices, record_or_404, refused
 
 
 def _case(case_id: str, action: str = "view_case") -> Case:
-    case = db.session.get(Case, case_id)
-    if case is None:
-        abort(404)
-    policy.require(current_user, action, case)
-    return case
+    return record_or_404(Case, case_id, action)
 
 
 def _need_choices():

@@ -21,25 +21,17 @@ from nrm.referrals import bp
 from nrm.security import audit, policy
 from nrm.services import letters
 from nrm.services import referrals as service
-from nrm.views_common import organisation_from, reason_choices, refused
+from nrm.views_common import organisation_from, reason_choices, record_or_404, refused
 
 LETTER_LANGUAGES = ("ky", "ru", "en")
 
 
 def _referral(referral_id: str, action: str) -> Referral:
-    referral = db.session.get(Referral, referral_id)
-    if referral is None:
-        abort(404)
-    policy.require(current_user, action, referral)
-    return referral
+    return record_or_404(Referral, referral_id, action)
 
 
 def _screening(screening_id: str) -> Screening:
-    screening = db.session.get(Screening, screening_id)
-    if screening is None:
-        abort(404)
-    policy.require(current_user, "manage_proposals", screening)
-    return screening
+    return record_or_404(Screening, screening_id, "manage_proposals")
 
 
 def _language() -> str:

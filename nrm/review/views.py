@@ -30,7 +30,7 @@ from nrm.security import audit, policy
 from nrm.services import directory, people
 from nrm.services import referrals as service
 from nrm.services import screening as screenings
-from nrm.views_common import organisation_choices, organisation_from, reason_choices, refused
+from nrm.views_common import organisation_choices, organisation_from, reason_choices, record_or_404, refused
 
 ACCESS_REASONS = (
     "identification_decision",
@@ -47,11 +47,7 @@ def _language() -> str:
 
 
 def _referral(referral_id: str) -> Referral:
-    referral = db.session.get(Referral, referral_id)
-    if referral is None:
-        abort(404)
-    policy.require(current_user, "coordinate_referrals", referral)
-    return referral
+    return record_or_404(Referral, referral_id, "coordinate_referrals")
 
 
 @bp.get("/")
@@ -252,11 +248,7 @@ def identifications():
 
 
 def _identification(identification_id: str) -> Identification:
-    record = db.session.get(Identification, identification_id)
-    if record is None:
-        abort(404)
-    policy.require(current_user, "decide_identification", record)
-    return record
+    return record_or_404(Identification, identification_id, "decide_identification")
 
 
 def _render_identification(record: Identification, form: DecisionForm, status: int = 200):
@@ -329,11 +321,7 @@ def cases():
 
 
 def _person(person_id: str) -> Person:
-    person = db.session.get(Person, person_id)
-    if person is None:
-        abort(404)
-    policy.require(current_user, "view_person_with_reason", person)
-    return person
+    return record_or_404(Person, person_id, "view_person_with_reason")
 
 
 def _access_form():

@@ -21,6 +21,7 @@ from nrm.screening import bp
 from nrm.security import audit, policy
 from nrm.services import referrals
 from nrm.services import screening as service
+from nrm.views_common import record_or_404
 
 SCRIPT_LANGUAGES = ("ky", "ru", "en")  # languages the SOP texts exist in (others: interpreter)
 RESULTS = (PRESUMED, POSSIBLE, "no_indicators")
@@ -31,11 +32,7 @@ def _officer_language() -> str:
 
 
 def _screening(screening_id: str, action: str) -> Screening:
-    screening = db.session.get(Screening, screening_id)
-    if screening is None:
-        abort(404)
-    policy.require(current_user, action, screening)
-    return screening
+    return record_or_404(Screening, screening_id, action)
 
 
 def _viewed(screening: Screening) -> None:
