@@ -326,15 +326,30 @@ def table(rows: str, cols: str | None = None, year_from: int | None = None,
     found, unit = counts(rows, cols, year_from, year_to)
     row_values = domain(rows, year_from, year_to)
     col_values = domain(cols, year_from, year_to) if cols else [""]
-    unexpected = {key for key in found if key[0] not in row_values or key[1] not in col_values}
-    if unexpected:       # a stored code outside the domain: count it under "unknown" rather than lose it
-        raise BadQuery("data")
+    found = _within(found, row_values, col_values)
     cells = [[found.get((r, c), 0) for c in col_values] for r in row_values]
     mask = [[bool(cols) and structural(rows, r, cols, c) and not found.get((r, c)) for c in col_values]
             for r in row_values]
     config = current_app.config
     published = protect(cells, k=config["STATS_K"], base=config["STATS_ROUNDING_BASE"], structural=mask)
     return Table(rows, cols, year_from, year_to, row_values, col_values if cols else [], published, unit)
+
+
+def _within(found: Counter, row_values: list[str], col_values: list[str]) -> Counter:
+    """A stored code outside a dimension's values (a value an older SOP used) is counted under
+    "unknown" (or "other", or "Unknown"), never dropped; a dimension with none of those refuses."""
+    def place(value, values):
+        if value in values:
+            return value
+        fallback = next((v for v in ("unknown", "other", "Unknown") if v in values), None)
+        if fallback is None:
+            raise BadQuery("data")
+        return fallback
+
+    placed = Counter()
+    for (row, col), count in found.items():
+        placed[(place(row, row_values), place(col, col_values))] += count
+    return placed
 
 
 def median_days_by_year(year_from: int, year_to: int) -> list[tuple[int, float | None, int]]:
