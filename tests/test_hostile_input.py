@@ -146,9 +146,10 @@ def test_every_form_survives_hostile_input(world, actor):  # noqa: F811 - the fi
     assert forms, f"{actor}: no form found to fuzz"
     token = _csrf(client, "/")
 
-    # no shrinking: a failure names the form and the value as found, and a crawl stays bounded in time
+    # no shrinking: a failure names the form and the value as found, and a crawl stays bounded in time;
+    # derandomised, so CI sees the same draws every run (a failure can be replayed, not a coin toss)
     @settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck), database=None,
-              phases=(Phase.explicit, Phase.generate))
+              phases=(Phase.explicit, Phase.generate), derandomize=True)
     @given(data=st.data())
     def fuzz(data):
         for form in forms:
