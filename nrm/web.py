@@ -106,8 +106,8 @@ def _load_user(_request):
 def _refuse_nul_bytes():
     """No text we store or search may hold a NUL (PostgreSQL refuses it): a 400, never a 500."""
     for values in (request.args, request.form):
-        for value in values.values():
-            if "\x00" in value:
+        for key, value in values.items(multi=True):     # every value of a repeated field, and the names
+            if "\x00" in key or "\x00" in value:
                 abort(400)
 
 
