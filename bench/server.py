@@ -111,10 +111,15 @@ class Server:
             db.engine.dispose()
         return result
 
+    def env(self, **overrides) -> dict:
+        """The environment of a process of this instance (gunicorn, the scheduler): its config as
+        ``NRM_*`` variables, with ``overrides`` on top."""
+        return {**os.environ, "NRM_INSTANCE_PATH": str(self.workdir / "instance"),
+                **{f"NRM_{k}": (v if isinstance(v, str) else json.dumps(v))
+                   for k, v in {**self.config(), **overrides}.items() if k != "INSTANCE_PATH"}}
+
     def start(self) -> None:
-        env = {**os.environ, "NRM_INSTANCE_PATH": str(self.workdir / "instance"),
-               **{f"NRM_{k}": (v if isinstance(v, str) else json.dumps(v)) for k, v in self.config().items()
-                  if k != "INSTANCE_PATH"}}
+        env = self.env()
         self.log = (self.workdir / "gunicorn.log").open("w")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-w", str(self.workers), "-b", f"127.0.0.1:{self.port}",

@@ -133,3 +133,109 @@ def test_a_worker_killed_mid_submission_loses_nothing_and_the_draft_can_be_resub
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+def _escalation_counts(app) -> tuple[int, int, int, dict]:
+    """(escalations, escalation audit events, coordinator notifications, the largest count of any one
+    (kind, subject) pair) — read afresh from the database."""
+    from nrm.models import Escalation, Notification
+
+    with app.app_context():
+        db.session.expire_all()
+        escalations = db.session.scalar(db.select(db.func.count()).select_from(Escalation))
+        events = db.session.scalar(db.select(db.func.count()).select_from(audit.AuditEvent).where(
+            audit.AuditEvent.action.like("escalation.%")))
+        notes = db.session.scalar(db.select(db.func.count()).select_from(Notification).where(
+            Notification.kind.in_(("acknowledgement_overdue", "acceptance_overdue"))))
+        doubled = db.session.scalar(
+            db.select(db.func.count()).select_from(
+                db.select(Escalation.kind, Escalation.subject_id).group_by(Escalation.kind, Escalation.subject_id)
+                .having(db.func.count() > 1).subquery()))
+        db.session.remove()
+        return escalations, events, notes, doubled
+
+
+def test_schedulers_killed_mid_job_restarted_and_doubled_apply_each_job_once(tmp_path):
+    """Two real scheduler processes (`flask scheduler`, APScheduler) on one database; the one running
+    the escalation job is SIGKILLed in the middle of it and a third is started. Every overdue referral
+    ends escalated exactly once, with one audit event and one notification per coordinator — the
+    killed run left nothing half-done, and no run repeated another's work."""
+    import subprocess
+    import sys
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from bench.common import ROOT
+    from bench.server import Server
+    from nrm import create_app
+    from nrm.clock import now
+    from nrm.models import JobLock
+    from nrm.services import referrals
+    from tests.test_referrals import screen
+
+    server = Server(tmp_path / "sched", database_url=os.environ.get("NRM_TEST_DATABASE_URL"), workers=1)
+    officer, *_coordinators = server.prepare({"screening_officer": 1, "coordinator": 2})
+    app = create_app(server.config())
+    with app.app_context():
+        officer_id = db.session.scalar(db.select(User.id).where(User.username == officer.username))
+    for _ in range(40):
+        sid = screen(app, officer_id)
+        with app.app_context():
+            referrals.send_all(db.session.get(User, officer_id), db.session.get(Screening, sid))
+            db.session.commit()
+    with app.app_context():
+        # the clocks ran out while no scheduler was running: every due date is ten days past
+        past = now() - timedelta(days=10)
+        db.session.execute(update(Referral).where(Referral.state == "sent")
+                           .values(acknowledge_due=past, accept_due=past))
+        expected = 2 * db.session.scalar(db.select(db.func.count()).select_from(Referral)
+                                         .where(Referral.state == "sent"))
+        db.session.commit()
+    assert expected >= 200
+
+    env = server.env(SCHEDULER_INTERVAL_SECONDS=1, SCHEDULER_LOCK_SECONDS=4)
+    logs, processes = [], []
+
+    def scheduler():
+        logs.append((tmp_path / f"scheduler-{len(logs)}.log").open("w"))
+        processes.append(subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "scheduler"], cwd=ROOT,
+                                          env=env, stdout=logs[-1], stderr=subprocess.STDOUT))
+
+    def holder_of_escalation_job():
+        with app.app_context():
+            db.session.expire_all()
+            lock = db.session.get(JobLock, "escalate_overdue")
+            holder = lock.holder if lock is not None and lock.locked_until is not None else None
+            db.session.remove()
+            return int(holder.rsplit(":", 1)[1]) if holder else None
+
+    try:
+        scheduler()
+        scheduler()
+        deadline, victim = time.monotonic() + 60, None
+        while victim is None and time.monotonic() < deadline:
+            victim = holder_of_escalation_job()
+            time.sleep(0.01)
+        assert victim in [p.pid for p in processes], (victim, "no scheduler took the escalation job")
+        os.kill(victim, signal.SIGKILL)            # in the middle of the job: its transaction is open
+        killed_at = _escalation_counts(app)
+        assert killed_at[0] in (0, expected), ("a killed run left part of its work", killed_at, expected)
+        scheduler()                                 # the replacement, beside the survivor
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and _escalation_counts(app)[0] < expected:
+            time.sleep(0.5)
+        time.sleep(4)                               # several more runs of every job on both schedulers
+        escalations, events, notes, doubled = _escalation_counts(app)
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.terminate()
+                process.wait(timeout=20)
+        for log in logs:
+            log.close()
+    assert (escalations, events, notes, doubled) == (expected, expected, 2 * expected, 0)
+    with app.app_context():
+        assert audit.verify().ok
+        db.session.remove()
+        db.engine.dispose()
