@@ -5,6 +5,7 @@ The gate is an allow-list: an endpoint not named in ``PUBLIC_ENDPOINTS`` (or a s
 endpoint for a pending session) needs a fully signed-in user.
 """
 
+import errno
 import os
 from urllib.parse import urlsplit
 
@@ -50,6 +51,13 @@ ERROR_MESSAGES = {
     500: _l("Something went wrong on our side. Nothing you entered was shown to anyone. "
             "Try again; if it happens again, tell your administrator the time it happened."),
 }
+# The server's disk is full or read-only (SQLite's file, or the sealed attachments): a 503 too.
+STORAGE_MESSAGE = _l("The server cannot store anything at the moment (its disk is full or read-only), so "
+                     "nothing was saved. Go back and send the form again later: your browser keeps what "
+                     "you typed. If it happens again, tell your administrator.")
+STORAGE_ERRNOS = {errno.ENOSPC, errno.EROFS, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EIO}
+STORAGE_SIGNS = ("disk is full", "no space left", "readonly database", "read-only", "disk i/o error",
+                 "unable to open database file")
 
 
 def init_app(app):
@@ -66,6 +74,7 @@ def init_app(app):
         app.register_error_handler(code, _error_page)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(OperationalError, _database_unavailable)
+    app.register_error_handler(OSError, _storage_unavailable)
     global _SQLITE_BUSY_MS
     _SQLITE_BUSY_MS = int(app.config.get("SQLITE_BUSY_TIMEOUT_MS", 10000))
     app.context_processor(_template_globals)
@@ -76,7 +85,8 @@ def init_app(app):
 _SQLITE_BUSY_MS = 10000
 BUSY_SIGNS = ("database is locked", "database is busy", "lock timeout", "could not obtain lock",
               "could not connect", "connection refused", "server closed the connection", "no space left",
-              "disk is full", "readonly database", "read-only")
+              "disk is full", "readonly database", "read-only", "disk i/o error",
+              "unable to open database file")
 
 
 @event.listens_for(Engine, "connect")
@@ -188,10 +198,31 @@ def _database_unavailable(error):
     current_app.logger.log(30 if code == 503 else 40, "database %s on %s %s",
                            "unavailable" if code == 503 else "error", request.method, request.url_rule,
                            exc_info=(type(error), error, error.__traceback__))
-    response = render_template("errors/error.html", code=code, message=ERROR_MESSAGES[code]), code
-    if code == 503:
-        return response[0], code, {"Retry-After": "5"}
-    return response
+    if code == 500:
+        return render_template("errors/error.html", code=code, message=ERROR_MESSAGES[code]), code
+    storage = any(sign in text for sign in STORAGE_SIGNS)
+    return _unavailable(STORAGE_MESSAGE if storage else ERROR_MESSAGES[503], 60 if storage else 5)
+
+
+def _storage_unavailable(error):
+    """A file the server writes (a sealed attachment, a letter) could not be: the disk is full or
+    read-only, or instance/ lost its permissions. The transaction is rolled back (no record points to
+    a file that is not there) and the user is told nothing was saved. Any other OSError is a bug: 500."""
+    if getattr(error, "errno", None) not in STORAGE_ERRNOS:
+        raise error
+    from flask import current_app
+
+    from nrm.extensions import db
+
+    db.session.rollback()
+    current_app.logger.error("storage unavailable (%s) on %s %s", errno.errorcode.get(error.errno, "?"),
+                             request.method, request.url_rule)
+    return _unavailable(STORAGE_MESSAGE, 60)
+
+
+def _unavailable(message, retry_after: int):
+    page = render_template("errors/error.html", code=503, message=message)
+    return page, 503, {"Retry-After": str(retry_after)}
 
 
 def _csrf_error(_error):
