@@ -48,11 +48,17 @@ def _snapshot(version_ids: tuple[str, str], contents: tuple[str, str]):
 
 
 def catalogue_of(screening: Screening):
-    """The criteria and script exactly as they were when the screening was made."""
-    script_version = db.session.get(CatalogueVersion, screening.script_version_id)
-    criteria_version = db.session.get(CatalogueVersion, screening.criteria_version_id)
-    snapshot = _snapshot((script_version.id, criteria_version.id),
-                         (script_version.content, criteria_version.content))
+    """The criteria and script exactly as they were when the screening was made.
+
+    A catalogue version row is written once and never changed (its id names the version), so each
+    app process keeps the parsed snapshot by the two ids and reads the (large) rows only the first
+    time it meets them."""
+    ids = (screening.script_version_id, screening.criteria_version_id)
+    known = current_app.extensions.setdefault("nrm_snapshots", {})
+    snapshot = known.get(ids)
+    if snapshot is None:
+        contents = tuple(db.session.get(CatalogueVersion, version_id).content for version_id in ids)
+        snapshot = known[ids] = _snapshot(ids, contents)
     return snapshot.criteria, snapshot.scripts[screening.script_id]
 
 

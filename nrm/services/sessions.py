@@ -12,10 +12,11 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app, g, session
+from sqlalchemy.orm import joinedload
 
 from nrm.clock import now
 from nrm.extensions import db
-from nrm.models import AuthSession
+from nrm.models import AuthSession, User
 
 ACTIVE = "active"
 # Write last_seen_at at most this often: an idle timeout accurate to the minute is enough.
@@ -98,8 +99,10 @@ def current(stage: str | None = ACTIVE) -> AuthSession | None:
         g.auth_session = None
         token = session.get("sid")
         if token:
+            # one query for the session, its user and the user's organisation (every request needs them)
             record = db.session.scalar(
                 db.select(AuthSession).where(AuthSession.token_hash == _hash(token))
+                .options(joinedload(AuthSession.user).joinedload(User.organisation))
             )
             if record is not None:
                 reason = _expiry_reason(record)

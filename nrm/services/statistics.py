@@ -146,18 +146,24 @@ def _person_fact(s, identification, first_case_status, accepted_at) -> dict:
     }
 
 
-def facts_for(screening_ids) -> tuple[list[dict], list[dict]]:
-    """The person and referral fact rows of these screenings, from plain columns only."""
+def _counted(s) -> bool:
+    return (s.status == "submitted" and s.officer_result in COUNTED_RESULTS
+            and s.consent_statistics is not False and s.year is not None)
+
+
+def facts_for(screening_ids) -> tuple[list[dict], list[dict], set]:
+    """The person and referral fact rows of these screenings, from plain columns only, and the ids
+    of those of them that still exist."""
     ids = list(screening_ids)
     s_cols = [Screening.id, Screening.year, Screening.quarter, Screening.region, Screening.sex,
               Screening.age_band, Screening.minor, Screening.citizenship_group, Screening.exploitation_types,
               Screening.exploitation_country, Screening.agency_kind, Screening.officer_result,
-              Screening.submitted_at]
-    screenings = db.session.execute(select(*s_cols).where(
-        Screening.id.in_(ids), Screening.status == "submitted", Screening.officer_result.in_(COUNTED_RESULTS),
-        Screening.consent_statistics.is_not(False), Screening.year.is_not(None))).all()
+              Screening.submitted_at, Screening.status, Screening.consent_statistics]
+    found = db.session.execute(select(*s_cols).where(Screening.id.in_(ids))).all()
+    existing = {s.id for s in found}
+    screenings = [s for s in found if _counted(s)]
     if not screenings:
-        return [], []
+        return [], [], existing
     kept = [s.id for s in screenings]
     identifications = {row.screening_id: row for row in db.session.execute(
         select(Identification.screening_id, Identification.status, Identification.decided_at)
@@ -187,7 +193,7 @@ def facts_for(screening_ids) -> tuple[list[dict], list[dict]]:
             sent.append({"referral_id": r.id, "screening_id": r.screening_id,
                          **{c: person[c] for c in PERSON_COLUMNS},
                          "service": r.service, "referral_outcome": r.state})
-    return list(people.values()), sent
+    return list(people.values()), sent, existing
 
 
 def refresh(screening_ids, chunk: int = 500) -> None:
@@ -196,10 +202,9 @@ def refresh(screening_ids, chunk: int = 500) -> None:
     ids = sorted(set(screening_ids))
     for start in range(0, len(ids), chunk):
         part = ids[start:start + chunk]
-        existing = set(db.session.scalars(select(Screening.id).where(Screening.id.in_(part))))
+        people, sent, existing = facts_for(part)
         if not existing:
             continue
-        people, sent = facts_for(existing)
         db.session.execute(delete(StatPerson).where(StatPerson.screening_id.in_(existing)))
         db.session.execute(delete(StatReferral).where(StatReferral.screening_id.in_(existing)))
         if people:
