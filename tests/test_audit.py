@@ -1,5 +1,6 @@
 """The audit trail: chained, keyed, serialised; tampering is found and named."""
 
+import re
 import threading
 
 import pytest
@@ -156,6 +157,31 @@ def test_auditor_lists_filters_and_verifies(app, client, login):
     _exec(app, "UPDATE audit_event SET outcome = 'ok' WHERE outcome = 'failed'")
     page = post_form(client, "/audit/verify", page="/audit/").get_data(as_text=True)
     assert "BROKEN at event 1" in page
+
+
+def test_a_long_trail_is_paged_without_counting_it_all_and_the_filters_list_what_is_there(app, client, login,
+                                                                                           monkeypatch):
+    from nrm.trail import views
+
+    monkeypatch.setattr(views, "PAGE_SIZE", 3)
+    monkeypatch.setattr(views, "COUNT_LIMIT", 5)
+    with app.app_context():
+        for n in range(7):
+            audit.record("directory.update", object_type="organisation", object_id=str(n),
+                         outcome="ok" if n % 2 else "refused")
+        db.session.commit()
+    login("auditor")
+    page = client.get("/audit/").get_data(as_text=True)
+    assert "More than 5 events, newest first — page 1" in page and "page=2" in page
+    # the filter lists every action, outcome and object type present, and nothing else
+    options = set(re.findall(r'<option value="([^"]+)"', page))
+    assert {"directory.update", "ok", "refused", "organisation", "auth.login", "user"} <= options
+    assert "screening.submit" not in options
+    # a short filtered list is still counted exactly, and has no next page
+    page = client.get("/audit/?outcome=refused").get_data(as_text=True)
+    assert "4 events, newest first — page 1 of 2" in page
+    page = client.get("/audit/?outcome=refused&page=2").get_data(as_text=True)
+    assert "page 2 of 2" in page and "page=3" not in page
 
 
 def test_reading_the_trail_is_itself_recorded(app, client, login):

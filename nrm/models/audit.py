@@ -36,6 +36,7 @@ class AuditEvent(db.Model):
         Index("ix_audit_event_action_at", "action", "at"),
         Index("ix_audit_event_object", "object_type", "object_id"),
         Index("ix_audit_event_actor", "actor_id", "at"),
+        Index("ix_audit_event_outcome", "outcome"),
     )
 
 

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, time, timedelta
 from flask import render_template, request
 from flask_babel import get_timezone
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import text
 
 from forms.audit import AuditFilterForm
 from nrm.extensions import db
@@ -13,6 +14,9 @@ from nrm.security import audit, policy
 from nrm.trail import bp
 
 PAGE_SIZE = 50
+# Counting a trail of millions of events would cost seconds on every view: above this the page says
+# "more than" and offers the next page while pages are full.
+COUNT_LIMIT = 10_000
 PROBLEM_TEXT = {
     "gap": _l("events are missing before it"),
     "order": _l("it does not follow the event before it: events were removed or reordered"),
@@ -26,7 +30,14 @@ def _local_midnight_utc(day) -> datetime:
 
 
 def _choices(column):
-    values = db.session.scalars(db.select(column).distinct().where(column.is_not(None)).order_by(column))
+    """The values found in an indexed column of the trail, by a loose index scan: one index probe
+    per distinct value (a plain DISTINCT reads the whole trail: 0.8 s at 740,000 events)."""
+    name = {AuditEvent.action: "action", AuditEvent.outcome: "outcome",
+            AuditEvent.object_type: "object_type"}[column]   # a fixed identifier, never user input
+    values = db.session.scalars(text(
+        f"WITH RECURSIVE found(value) AS (SELECT min({name}) FROM audit_event "   # noqa: S608 - see above
+        f"UNION ALL SELECT (SELECT min({name}) FROM audit_event WHERE {name} > found.value) "
+        "FROM found WHERE found.value IS NOT NULL) SELECT value FROM found WHERE value IS NOT NULL"))
     return [("", "—")] + [(v, v) for v in values]
 
 
@@ -59,7 +70,9 @@ def _page(verification=None):
     valid = form.validate()
     page = form.page.data if valid and form.page.data else 1
     query = _filtered(form) if valid else db.select(AuditEvent)
-    total = db.session.scalar(db.select(db.func.count()).select_from(query.subquery()))
+    total = db.session.scalar(db.select(db.func.count()).select_from(query.limit(COUNT_LIMIT + 1).subquery()))
+    pages = max(1, -(-total // PAGE_SIZE)) if total <= COUNT_LIMIT else None
+    total = min(total, COUNT_LIMIT)
     events = db.session.scalars(query.order_by(AuditEvent.seq.desc())
                                 .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
     actor_ids = {e.actor_id for e in events if e.actor_id}
@@ -69,7 +82,7 @@ def _page(verification=None):
     db.session.commit()
     args = {k: v for k, v in request.args.items() if k != "page"}
     return render_template("trail/index.html", form=form, events=events, usernames=usernames,
-                           total=total, page=page, pages=max(1, -(-total // PAGE_SIZE)),
+                           total=total, page=page, pages=pages, page_size=PAGE_SIZE,
                            args=args, verification=verification,
                            problem_text=PROBLEM_TEXT.get(verification.problem) if verification else None)
 
