@@ -51,6 +51,44 @@ def organisation_from(value) -> Organisation | None:
     """The organisation a submitted id names, or None for anything that is not a plausible id
     (empty, not digits, or too large for the database's integer: never an error page)."""
     text = str(value or "")
-    if not text.isdigit() or len(text) > 9:
+    if not (text.isascii() and text.isdigit()) or len(text) > 9:     # "²" is a digit to isdigit()
         return None
     return db.session.get(Organisation, int(text))
+
+
+# Lists are paged, newest first. Counting millions of rows on every view would cost seconds, so a
+# count stops at COUNT_LIMIT: above it the page says "more than" and offers the next page while
+# pages are full.
+PAGE_SIZE = 100
+COUNT_LIMIT = 10_000
+
+
+class Page:
+    """One page of a list: ``rows``, ``number``, ``pages`` (None when the count passed the limit),
+    ``total`` (capped at the limit) and ``has_next``."""
+
+    def __init__(self, rows, number: int, total: int, page_size: int, count_limit: int):
+        self.rows, self.number = rows, number
+        self.pages = max(1, -(-total // page_size)) if total <= count_limit else None
+        self.total = min(total, count_limit)
+        self.has_next = (number < self.pages) if self.pages is not None else len(rows) == page_size
+
+
+def page_number(parameter: str = "page") -> int:
+    """The page number in the query string, or 1 for anything that is not a sensible page number."""
+    from flask import request
+
+    text = request.args.get(parameter, "")
+    return int(text) if text.isascii() and text.isdigit() and 0 < len(text) <= 6 and int(text) > 0 else 1
+
+
+def paged(query, page_size: int | None = None, number: int | None = None,
+          count_limit: int | None = None) -> Page:
+    """Run an ordered select for one page (one COUNT bounded by the limit, one SELECT)."""
+    page_size = page_size or PAGE_SIZE
+    count_limit = count_limit or COUNT_LIMIT
+    number = number or page_number()
+    total = db.session.scalar(db.select(db.func.count()).select_from(
+        query.order_by(None).limit(count_limit + 1).subquery()))
+    rows = db.session.scalars(query.limit(page_size).offset((number - 1) * page_size)).all()
+    return Page(rows, number, total, page_size, count_limit)

@@ -19,7 +19,7 @@ HOSTILE = st.one_of(
     st.sampled_from([
         SCRIPT, "\"><img src=x onerror=alert(1)>", "' OR '1'='1", "'; DROP TABLE person; --", "../../etc/passwd",
         "%00", "\x00", "\u202eevil", "{{ 7*7 }}", "${7*7}", "-1", "0", "99999999999999999999", "1e309", "NaN",
-        "2026-02-30", "0000-00-00", "ЖЖЖ" * 400, "x" * 100_000, "", " ", "\r\n\r\n", "🙂" * 50, "null", "[]",
+        "2026-02-30", "0000-00-00", "²", "١٢", "ЖЖЖ" * 400, "x" * 100_000, "", " ", "\r\n\r\n", "🙂" * 50, "null", "[]",
     ]),
     st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=300),
 )
@@ -196,3 +196,15 @@ def test_every_form_survives_hostile_input(world, actor):  # noqa: F811 - the fi
 
 
 
+
+
+@pytest.mark.parametrize("value", ["²", "١٢", "12²", "0x1F", "1_000", " 7", "9" * 10])
+def test_digits_that_are_not_ascii_digits_never_reach_int(world, value):  # noqa: F811
+    """`"²".isdigit()` is true and `int("²")` raises: ids and page numbers from the URL or a form
+    accept ASCII digits only."""
+    from nrm.views_common import organisation_from, page_number
+
+    app, _clients, _ids = world
+    with app.test_request_context(f"/?page={value}"):
+        assert organisation_from(value) is None
+        assert page_number() == 1
