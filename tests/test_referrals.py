@@ -519,3 +519,32 @@ def test_values_typed_into_the_real_forms_never_reach_the_database_file_or_a_bac
     for value in ("Zarylkanbubu", "Testovamkhanova", "AN9876543", "Tash-Kumyr", "Cholponbubu",
                   "a typed secret value", "Karakol", "Backupovna"):
         assert value.encode() not in raw, value
+
+
+def test_long_lists_are_paged_and_a_page_number_never_breaks_them(seeded, client, officer, app, monkeypatch):
+    from nrm import views_common
+
+    monkeypatch.setattr(views_common, "PAGE_SIZE", 3)
+    for _ in range(2):
+        _send_all(client, screen(app, officer.id))
+    coordinator = make_user(app, "coordinator")
+    cc = app.test_client()
+    sign_in(app, cc, coordinator, app.config["CLOCK"])
+    with app.app_context():
+        open_referrals = db.session.scalar(db.select(db.func.count()).select_from(Referral).where(
+            Referral.state.in_(("sent", "acknowledged", "declined"))))
+    assert open_referrals > 6
+    pages = -(-open_referrals // 3)
+    seen = []
+    for number in range(1, pages + 1):
+        page = cc.get(f"/review/?page={number}").get_data(as_text=True)
+        assert f"{open_referrals} in all — page {number} of {pages}" in page
+        assert (f"page={number + 1}" in page) == (number < pages)
+        seen += re.findall(r'href="/review/referrals/([0-9a-f]+)"', page)
+    assert len(seen) == len(set(seen)) == open_referrals      # every referral once, none skipped
+    for hostile in ("abc", "-1", "0", "99999999999999999999", "1e9", "%C2%B2"):
+        assert cc.get(f"/review/?page={hostile}").status_code == 200
+    assert cc.get("/review/?page=%00").status_code == 400         # a NUL is refused before anything
+    assert "page 1 of" in cc.get("/review/?page=abc&state=sent").get_data(as_text=True)
+    # the filters are kept on the next page's link
+    assert "state=sent" in cc.get("/review/?state=sent").get_data(as_text=True).split('class="pager"')[-1]

@@ -21,13 +21,20 @@ from nrm.cases import bp
 from nrm.clock import now
 from nrm.core import lifecycle
 from nrm.extensions import db
-from nrm.models import Attachment, Case, CaseNote, CaseTask, ServiceRecord
+from nrm.models import Attachment, Case, CaseNote, CaseTask, Referral, ServiceRecord
 from nrm.models.cases import NEEDS
 from nrm.security import audit, policy, vault
 from nrm.services import cases as service
 from nrm.services import letters
 from nrm.services import referrals as referrals_service
-from nrm.views_common import organisation_choices, organisation_from, reason_choices, record_or_404, refused
+from nrm.views_common import (
+    organisation_choices,
+    organisation_from,
+    paged,
+    reason_choices,
+    record_or_404,
+    refused,
+)
 
 
 def _case(case_id: str, action: str = "view_case") -> Case:
@@ -68,12 +75,13 @@ def _forms(case: Case) -> dict:
 @bp.get("/")
 @policy.requires("list_cases")
 def index():
-    rows = db.session.scalars(
-        service.visible_to(current_user.organisation_id).order_by(Case.opened_at.desc()).limit(300)
-    ).all()
+    page = paged(
+        service.visible_to(current_user.organisation_id).order_by(Case.opened_at.desc(), Case.id)
+        .options(referrals_service.with_references(Case.referral, Referral.screening))
+    )
     return render_template(
         "cases/index.html",
-        cases=rows,
+        page=page,
         now=now(),
         reference=lambda c: referrals_service.reference_of(c.referral.screening),
     )

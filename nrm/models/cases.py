@@ -56,7 +56,8 @@ class Case(Sealable, db.Model):
     organisation: Mapped[Organisation] = relationship(foreign_keys=[organisation_id])
     data_key: Mapped[DataKey] = relationship()
 
-    __table_args__ = (Index("ix_case_org_status", "organisation_id", "status"),)
+    __table_args__ = (Index("ix_case_org_status", "organisation_id", "status"),
+                      Index("ix_case_opened", "opened_at"))          # the coordinator's list, newest first
 
 
 class _CaseChild(Sealable):

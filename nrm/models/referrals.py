@@ -79,6 +79,7 @@ class Referral(Sealable, db.Model):
         Index("ix_referral_org_state", "organisation_id", "state"),
         Index("ix_referral_screening", "screening_id"),
         Index("ix_referral_state_due", "state", "acknowledge_due"),
+        Index("ix_referral_service_state", "service", "state"),     # the non-punishment alerts
     )
 
 

@@ -21,7 +21,7 @@ from nrm.referrals import bp
 from nrm.security import audit, policy
 from nrm.services import letters
 from nrm.services import referrals as service
-from nrm.views_common import organisation_from, reason_choices, record_or_404, refused
+from nrm.views_common import organisation_from, page_number, paged, reason_choices, record_or_404, refused
 
 LETTER_LANGUAGES = ("ky", "ru", "en")
 
@@ -135,12 +135,13 @@ def consent(referral_id):
 @bp.get("/inbox")
 @policy.requires("list_inbox")
 def inbox():
-    rows = db.session.scalars(db.select(Referral).where(
-        Referral.organisation_id == current_user.organisation_id,
-        Referral.state.in_(("sent", "acknowledged", "accepted", "declined", "completed", "withdrawn")))
-        .order_by(Referral.sent_at.desc()).limit(300)).all()
-    waiting = [r for r in rows if r.state in ("sent", "acknowledged")]
-    answered = [r for r in rows if r.state not in ("sent", "acknowledged")]
+    mine = db.select(Referral).where(Referral.organisation_id == current_user.organisation_id) \
+        .options(service.with_references(Referral.screening))
+    # what waits for an answer is the work: oldest first (the earliest deadline on top), paged apart
+    waiting = paged(mine.where(Referral.state.in_(("sent", "acknowledged")))
+                    .order_by(Referral.sent_at, Referral.id), number=page_number("waiting"))
+    answered = paged(mine.where(Referral.state.in_(("accepted", "declined", "completed", "withdrawn")))
+                     .order_by(Referral.sent_at.desc(), Referral.id))
     return render_template("referrals/inbox.html", waiting=waiting, answered=answered, now=now(),
                            reference=lambda r: service.reference_of(r.screening))
 

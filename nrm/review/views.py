@@ -8,6 +8,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 
 from forms.referrals import (
     DecisionForm,
@@ -30,7 +31,14 @@ from nrm.security import audit, policy
 from nrm.services import directory, people
 from nrm.services import referrals as service
 from nrm.services import screening as screenings
-from nrm.views_common import organisation_choices, organisation_from, reason_choices, record_or_404, refused
+from nrm.views_common import (
+    organisation_choices,
+    organisation_from,
+    paged,
+    reason_choices,
+    record_or_404,
+    refused,
+)
 
 ACCESS_REASONS = (
     "identification_decision",
@@ -84,7 +92,8 @@ def queue():
                 db.and_(Referral.state.in_(("sent", "acknowledged")), Referral.accept_due <= at),
             )
         )
-    rows = db.session.scalars(query.order_by(Referral.created_at.desc()).limit(500)).all()
+    page = paged(query.order_by(Referral.created_at.desc(), Referral.id)
+                 .options(service.with_references(Referral.screening), selectinload(Referral.organisation)))
     open_escalations = db.session.scalars(
         db.select(Escalation)
         .where(Escalation.resolved_at.is_(None))
@@ -100,6 +109,7 @@ def queue():
             Referral.state.in_(lifecycle.REFERRAL_OPEN),
         )
         .limit(100)
+        .options(service.with_references(Referral.screening), selectinload(Referral.organisation))
     ).all()
     pending = (
         db.session.scalar(
@@ -112,7 +122,8 @@ def queue():
     return render_template(
         "review/queue.html",
         form=form,
-        referrals=rows,
+        page=page,
+        filters={k: v for k, v in request.args.items() if k != "page"},
         escalations=open_escalations,
         escalated=escalated,
         alerts=alerts,
@@ -234,14 +245,15 @@ def resolve(escalation_id):
 @bp.get("/identifications")
 @policy.requires("decide_identification")
 def identifications():
-    rows = db.session.scalars(
+    page = paged(
         db.select(Identification)
-        .order_by(Identification.status != lifecycle.POSSIBLE_VICTIM, Identification.due_at)
-        .limit(500)
-    ).all()
+        .order_by(Identification.status != lifecycle.POSSIBLE_VICTIM, Identification.due_at,
+                  Identification.id)
+        .options(service.with_references(Identification.screening))
+    )
     return render_template(
         "review/identifications.html",
-        rows=rows,
+        page=page,
         now=now(),
         reference=lambda i: service.reference_of(i.screening),
     )
@@ -308,10 +320,11 @@ def decide(identification_id):
 @bp.get("/cases")
 @policy.requires("view_queue")
 def cases():
-    rows = db.session.scalars(db.select(Case).order_by(Case.opened_at.desc()).limit(500)).all()
+    page = paged(db.select(Case).order_by(Case.opened_at.desc(), Case.id).options(
+        service.with_references(Case.referral, Referral.screening), selectinload(Case.organisation)))
     return render_template(
         "review/cases.html",
-        cases=rows,
+        page=page,
         now=now(),
         reference=lambda c: service.reference_of(c.referral.screening),
     )

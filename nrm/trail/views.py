@@ -12,11 +12,10 @@ from nrm.extensions import db
 from nrm.models import AuditEvent, User
 from nrm.security import audit, policy
 from nrm.trail import bp
+from nrm.views_common import paged
 
 PAGE_SIZE = 50
-# Counting a trail of millions of events would cost seconds on every view: above this the page says
-# "more than" and offers the next page while pages are full.
-COUNT_LIMIT = 10_000
+COUNT_LIMIT = 10_000       # see nrm.views_common.paged
 PROBLEM_TEXT = {
     "gap": _l("events are missing before it"),
     "order": _l("it does not follow the event before it: events were removed or reordered"),
@@ -68,13 +67,10 @@ def _page(verification=None):
     form.outcome.choices = _choices(AuditEvent.outcome)
     form.object_type.choices = _choices(AuditEvent.object_type)
     valid = form.validate()
-    page = form.page.data if valid and form.page.data else 1
+    number = form.page.data if valid and form.page.data else 1
     query = _filtered(form) if valid else db.select(AuditEvent)
-    total = db.session.scalar(db.select(db.func.count()).select_from(query.limit(COUNT_LIMIT + 1).subquery()))
-    pages = max(1, -(-total // PAGE_SIZE)) if total <= COUNT_LIMIT else None
-    total = min(total, COUNT_LIMIT)
-    events = db.session.scalars(query.order_by(AuditEvent.seq.desc())
-                                .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    page = paged(query.order_by(AuditEvent.seq.desc()), PAGE_SIZE, number, COUNT_LIMIT)
+    events = page.rows
     actor_ids = {e.actor_id for e in events if e.actor_id}
     usernames = dict(db.session.execute(db.select(User.id, User.username)
                                         .where(User.id.in_(actor_ids))).all()) if actor_ids else {}
@@ -82,7 +78,7 @@ def _page(verification=None):
     db.session.commit()
     args = {k: v for k, v in request.args.items() if k != "page"}
     return render_template("trail/index.html", form=form, events=events, usernames=usernames,
-                           total=total, page=page, pages=pages, page_size=PAGE_SIZE,
+                           page=page,
                            args=args, verification=verification,
                            problem_text=PROBLEM_TEXT.get(verification.problem) if verification else None)
 
