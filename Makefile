@@ -75,8 +75,9 @@ test-postgres: install-test compile
 	tests/postgres.sh $(BIN)/python -m pytest -m "not scale"
 
 # Benchmarks (docs/performance.md); the web section runs against PostgreSQL like production.
+# `make bench SECTIONS="web pages"` runs some sections and keeps the others' figures.
 bench: system-deps install-test compile
-	tests/postgres.sh $(BIN)/python -m bench
+	tests/postgres.sh $(BIN)/python -m bench $(SECTIONS)
 
 # 50 signed-in users of mixed roles for 60 s against gunicorn with PostgreSQL, loopback only.
 loadtest: system-deps install-test compile
