@@ -121,3 +121,38 @@ def test_a_screening_step_works_from_the_keyboard_alone(live_app, page, world):
         pytest.fail("the Next button cannot be reached with Tab")
     page.keyboard.press("Enter")
     expect(page).not_to_have_url(re.compile(r"/step/safety$"))
+
+
+PRINTED = {
+    "screening_officer": ["/screening/{sid}", "/referrals/{centre}/letter?lang=ky"],
+    "case_worker": ["/cases/{case}"],
+    "coordinator": ["/review/referrals/{centre}", "/review/cases", "/statistics/table?rows=region&cols=sex"],
+    "auditor": ["/audit/"],
+}
+# in print, nothing to click or type, no navigation, black text, and no table cut at the page edge
+PRINT_CHECK = """() => {
+  const shown = el => { const s = getComputedStyle(el); const r = el.getBoundingClientRect();
+                        return s.display !== 'none' && s.visibility !== 'hidden' && r.width > 0 && r.height > 0; };
+  const controls = [...document.querySelectorAll('button, input:not([type=hidden]), select, textarea, nav')]
+    .filter(shown).map(el => el.outerHTML.slice(0, 80));
+  const clipped = [...document.querySelectorAll('.table-wrap')].filter(el => el.scrollWidth > el.clientWidth + 1)
+    .map(el => el.outerHTML.slice(0, 80));
+  const h1 = document.querySelector('h1');
+  return {controls, clipped, heading: !!h1 && shown(h1), color: getComputedStyle(document.body).color};
+}"""
+
+
+@pytest.mark.parametrize("role", list(PRINTED))
+def test_printed_pages_are_documents(live_app, page, world, role):
+    accounts, ids = world
+    base = live_app.config["LIVE_URL"]
+    sign_in(page, base, live_app, accounts[role])
+    page.emulate_media(media="print")
+    for path in PRINTED[role]:
+        response = page.goto(base + path.format(**ids))
+        assert response.status == 200, (role, path)
+        found = page.evaluate(PRINT_CHECK)
+        assert found["heading"] and not found["controls"] and not found["clipped"], (path, found)
+        assert found["color"] == "rgb(0, 0, 0)", (path, found["color"])
+        pdf = page.pdf(format="A4")
+        assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page") >= 1, path
