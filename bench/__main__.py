@@ -60,7 +60,7 @@ def main() -> None:
     table = markdown([r for name in order for r in by_section[name][0]], [])
     table += "".join(f"\n### {name}, measured {measured.get(name, 'earlier')}\n\n"
                      + "".join(f"- {n}\n" for n in by_section[name][1]) for name in order)
-    machine = f"{platform.processor() or platform.machine()}, Python {platform.python_version()}, SQLite"
+    machine = f"{platform.processor() or platform.machine()}, Python {platform.python_version()}"
     OUTPUT.write_text(
         "# Performance\n\n"
         f"Measured by `make bench` ({machine}). Each figure stands beside a baseline measured in\n"

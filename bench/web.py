@@ -105,9 +105,9 @@ def run() -> tuple[list[Result], list[str]]:
     ]
     notes = [f"web: gunicorn with 4 sync workers on 127.0.0.1, {database}, the clients in the same machine "
              "(2 cores shared by server, clients and database).",
-             "web targets missed: a submission costs about 35–40 ms of CPU in-process (routing and "
-             "five sealed referrals, about seven audit events, the statistics rows, catalogue "
-             "snapshots) and a page 10–30 ms; twenty users on two cores that also run the clients "
-             "and PostgreSQL queue behind each other. The p50 of a paced submission is near the "
-             "target; the p95 is the queue."]
+             "web targets missed: a submission costs about 30–35 ms of CPU in-process (assessment, "
+             "routing and five sealed referrals, the identification, about seven audit events, the "
+             "statistics rows; 28 statements) and a page 5–60 ms; twenty users on two cores that also run "
+             "the twenty clients and PostgreSQL queue behind each other. The p50 of a paced submission "
+             "is within the target; the p95 is the queue."]
     return results, notes

@@ -33,10 +33,11 @@ class AuditEvent(db.Model):
     hash: Mapped[str] = mapped_column(String(64))
 
     __table_args__ = (
-        Index("ix_audit_event_action_at", "action", "at"),
+        # each filter of the audit page with the page's order (newest seq first): see migration 0006
+        Index("ix_audit_event_action_seq", "action", "seq"),
+        Index("ix_audit_event_outcome_seq", "outcome", "seq"),
+        Index("ix_audit_event_actor_seq", "actor_id", "seq"),
         Index("ix_audit_event_object", "object_type", "object_id"),
-        Index("ix_audit_event_actor", "actor_id", "at"),
-        Index("ix_audit_event_outcome", "outcome"),
     )
 
 
