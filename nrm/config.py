@@ -27,6 +27,9 @@ INDEX_KEY = None
 DATABASE_URL = None
 # hide_parameters: a database error must never carry field values into a log.
 SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
+# How long a write waits for another transaction's lock before the user is told that nothing was
+# saved and to send the form again (503): SQLite's busy_timeout, PostgreSQL's lock_timeout.
+DATABASE_LOCK_WAIT_MS = 10000
 
 # The SOP catalogue (criteria, agency scripts, routing, directory). None = the sops/ folder
 # shipped with the product. The app refuses to start while it has any problem.

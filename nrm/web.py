@@ -75,14 +75,11 @@ def init_app(app):
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(OperationalError, _database_unavailable)
     app.register_error_handler(OSError, _storage_unavailable)
-    global _SQLITE_BUSY_MS
-    _SQLITE_BUSY_MS = int(app.config.get("SQLITE_BUSY_TIMEOUT_MS", 10000))
+    _wait_for_locks(app)
     app.context_processor(_template_globals)
     app.jinja_env.globals.update(labels=labels)
 
 
-# how long an SQLite writer waits for another to finish before giving up (set from the config)
-_SQLITE_BUSY_MS = 10000
 BUSY_SIGNS = ("database is locked", "database is busy", "lock timeout", "could not obtain lock",
               "could not connect", "connection refused", "server closed the connection", "no space left",
               "disk is full", "readonly database", "read-only", "disk i/o error",
@@ -98,10 +95,32 @@ def _sqlite_pragmas(dbapi_connection, _record):
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA secure_delete=ON")
-        cursor.execute(f"PRAGMA busy_timeout={int(_SQLITE_BUSY_MS)}")
         # 64 MiB page cache per connection: the default 2 MiB makes index inserts into a large
         # database read from disk. (synchronous stays FULL: an acknowledged write survives a power cut.)
         cursor.execute("PRAGMA cache_size=-65536")
+        cursor.close()
+
+
+def _wait_for_locks(app):
+    """A write waits DATABASE_LOCK_WAIT_MS for another transaction's lock, then fails, and the user
+    is told nothing was saved (503): SQLite's busy_timeout, PostgreSQL's lock_timeout. Without it a
+    PostgreSQL request would wait for a stuck transaction until gunicorn killed the worker."""
+    import sqlite3
+
+    from nrm.extensions import db
+
+    wait = int(app.config["DATABASE_LOCK_WAIT_MS"])
+    with app.app_context():
+        engine = db.engine
+
+    @event.listens_for(engine, "connect")
+    def _set_lock_wait(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        if isinstance(dbapi_connection, sqlite3.Connection):
+            cursor.execute(f"PRAGMA busy_timeout={wait}")
+        else:
+            cursor.execute(f"SET lock_timeout = {wait}")
+            dbapi_connection.commit()       # a SET inside the pool's first transaction would be rolled back
         cursor.close()
 
 
