@@ -23,7 +23,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
 from nrm.clock import now
-from nrm.extensions import db
+from nrm.extensions import db, savepoint
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +109,7 @@ def acquire(name: str, holder: str, seconds: int) -> bool:
 
     if db.session.get(JobLock, name) is None:
         try:
-            with db.session.begin_nested():
+            with savepoint():
                 db.session.add(JobLock(name=name))
         except IntegrityError:
             pass

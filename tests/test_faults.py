@@ -312,3 +312,26 @@ def test_a_backup_taken_after_a_crash_restores_every_acknowledged_submission(tmp
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+def test_a_savepoint_write_is_undone_by_the_rollback_of_its_transaction(app):
+    """On SQLite a SAVEPOINT outside a transaction is the transaction, and its release commits: an
+    escalation or notification would be committed alone, at once, and survive a rollback (a killed
+    scheduler left an escalation without its audit event that way). nrm.extensions.savepoint nests
+    it in the transaction on both databases."""
+    from sqlalchemy import create_engine
+
+    from nrm.extensions import savepoint
+    from nrm.models import JobLock
+
+    with app.app_context():
+        db.session.scalar(db.select(db.func.count()).select_from(JobLock))   # reads only, so far
+        with savepoint():
+            db.session.add(JobLock(name="savepoint-drill"))
+        other = create_engine(app.config["DATABASE_URL"])
+        with other.connect() as connection:
+            seen = connection.exec_driver_sql("SELECT count(*) FROM job_lock WHERE name = 'savepoint-drill'")
+            assert seen.scalar() == 0, "another connection sees a write its transaction has not committed"
+        db.session.rollback()
+        assert db.session.get(JobLock, "savepoint-drill") is None
+        other.dispose()

@@ -4,7 +4,7 @@ data. Creating the same notification twice (a retried job, a second scheduler) a
 from sqlalchemy.exc import IntegrityError
 
 from nrm.clock import now
-from nrm.extensions import db
+from nrm.extensions import db, savepoint
 from nrm.models import Notification, User
 
 KINDS = ("referral_received", "acknowledgement_overdue", "acceptance_overdue", "declined",
@@ -21,7 +21,7 @@ def _notify(users, kind: str, subject_type: str, subject_id: str) -> int:
         if exists:
             continue
         try:
-            with db.session.begin_nested():
+            with savepoint():
                 db.session.add(Notification(user_id=user.id, kind=kind, subject_type=subject_type,
                                             subject_id=str(subject_id), created_at=now()))
             created += 1

@@ -15,7 +15,7 @@ from nrm.core import lifecycle
 from nrm.core import routing as rt
 from nrm.core import screening as sc
 from nrm.core.assessment import POSSIBLE, PRESUMED
-from nrm.extensions import db
+from nrm.extensions import db, savepoint
 from nrm.models import Escalation, Identification, Organisation, Referral, Screening, User
 from nrm.security import audit
 from nrm.services import directory, notifications
@@ -485,7 +485,7 @@ def escalate(kind: str, subject_type: str, subject_id: str) -> bool:
     if exists:
         return False
     try:
-        with db.session.begin_nested():
+        with savepoint():
             db.session.add(
                 Escalation(kind=kind, subject_type=subject_type, subject_id=subject_id, created_at=now())
             )
