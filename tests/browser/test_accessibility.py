@@ -156,3 +156,48 @@ def test_printed_pages_are_documents(live_app, page, world, role):
         assert found["color"] == "rgb(0, 0, 0)", (path, found["color"])
         pdf = page.pdf(format="A4")
         assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page") >= 1, path
+
+
+# a control is known by its HTML; a radio group by its name; a control inside a closed <details> by
+# the details' <summary>, which the keyboard opens with Enter (the browser's own behaviour)
+KEY = """const key = el => {
+  const closed = el.closest('details:not([open])');
+  if (closed && el.tagName !== 'SUMMARY') return 'summary:' + closed.querySelector('summary').textContent.trim();
+  if (el.tagName === 'SUMMARY') return 'summary:' + el.textContent.trim();
+  return el.type === 'radio' ? 'radio:' + el.name : el.outerHTML.slice(0, 120);
+};"""
+REACHED = """() => {""" + KEY + """
+  const el = document.activeElement;
+  return el && el !== document.body ? key(el) : null;
+}"""
+CONTROLS = """() => {""" + KEY + """
+  const shown = el => { const s = getComputedStyle(el); const r = el.getBoundingClientRect();
+                        return s.display !== 'none' && s.visibility !== 'hidden' && r.width > 0 && r.height > 0; };
+  return [...document.querySelectorAll('main form input:not([type=hidden]), main form select, main form textarea, main form button')]
+    .filter(el => (shown(el) || el.closest('details:not([open])')) && !el.disabled).map(key);
+}"""
+
+
+@pytest.mark.parametrize("role", list(PAGES))
+def test_every_control_of_every_form_is_reached_with_the_tab_key(live_app, page, world, role):
+    """Keyboard alone: from the top of each main page, Tab reaches every field and button of every
+    form on it (a radio group is one stop: the arrow keys move inside it; a form folded in a
+    <details> is reached through its summary, which Enter opens)."""
+    accounts, ids = world
+    base = live_app.config["LIVE_URL"]
+    sign_in(page, base, live_app, accounts[role])
+    missed = {}
+    for path in PAGES[role]:
+        page.goto(base + path.format(**ids))
+        wanted = set(page.evaluate(CONTROLS))
+        stops = page.evaluate("document.querySelectorAll('a[href], button, input, select, textarea, summary, "
+                              "[tabindex]').length")
+        reached = set()
+        for _ in range(stops + 20):           # once round the page, whatever its length
+            page.keyboard.press("Tab")
+            reached.add(page.evaluate(REACHED))
+            if wanted <= reached:
+                break
+        if wanted - reached:
+            missed[path] = sorted(wanted - reached)[:5]
+    assert not missed, missed
