@@ -1,5 +1,6 @@
 """The audit trail: chained, keyed, serialised; tampering is found and named."""
 
+import os
 import re
 import threading
 
@@ -129,6 +130,49 @@ def test_concurrent_writers_never_fork_the_chain(app):
     assert result.ok and result.checked == 90
     with app.app_context():
         db.engine.dispose()
+
+
+def test_an_open_transaction_does_not_hold_the_trail_until_it_commits(app):
+    """Events are chained at commit: a long request that has recorded an event but not committed
+    (routing a screening, say) does not make every other writer wait for it."""
+    from nrm.models import JobLock
+
+    recorded, finished = threading.Event(), threading.Event()
+
+    def long_request():
+        with app.app_context():
+            audit.record("test.long_request")
+            db.session.add(JobLock(name="long-request"))      # and it writes rows of its own
+            db.session.flush()
+            recorded.set()
+            finished.wait(timeout=60)
+            db.session.commit()
+            db.session.remove()
+
+    with app.app_context():
+        db.session.commit()
+    other = threading.Thread(target=long_request)
+    other.start()
+    assert recorded.wait(timeout=60)
+    try:
+        with app.app_context():
+            audit.record("test.short_request")
+            if os.environ.get("NRM_TEST_DATABASE_URL"):      # SQLite has one writer at a time anyway
+                db.session.commit()                          # did not wait for the long request
+            db.session.rollback()
+    finally:
+        finished.set()
+        other.join(timeout=60)
+    with app.app_context():
+        actions = db.session.scalars(db.select(AuditEvent.action).order_by(AuditEvent.seq)).all()
+        if os.environ.get("NRM_TEST_DATABASE_URL"):
+            assert actions[-2:] == ["test.short_request", "test.long_request"]
+        else:
+            assert actions[-1] == "test.long_request"
+        with pytest.raises(RuntimeError), db.session.begin_nested():
+            audit.record("test.in_a_savepoint")                # refused: its rollback would not undo it
+        db.session.rollback()
+    assert _verify(app).ok
 
 
 # ------------------------------------------------------------------ the auditor's screen

@@ -9,11 +9,16 @@ Integrity: events form a hash chain. ``hash`` = HMAC-SHA256(audit key, canonical
 event's fields and the previous event's hash). The audit key lives outside the database
 (instance/keys/audit.key), so someone who can write to the database cannot forge a valid chain.
 
-Serialisation: the first event of a transaction updates the one-row ``audit_head`` table before
-reading it, which locks it until the transaction ends (a row lock on PostgreSQL, the database
-write lock on SQLite); the new head is written once, just before the transaction commits;
-``seq`` is also unique. Concurrent workers can delay each other but never
-fork the chain. ``verify`` also checks that the chain ends where the head says, which catches a
+Serialisation: ``record`` keeps the event with its transaction; just before the transaction commits
+(after everything else in it is written, so no other lock is awaited meanwhile) its events are
+chained: the one-row ``audit_head`` table is updated before it is read, which locks it until the
+commit (a row lock on PostgreSQL, the database write lock on SQLite), the events get their ``seq``,
+``prev_hash`` and ``hash``, and the new head is written. ``seq`` is also unique. Concurrent workers
+wait for each other only for those last milliseconds, and never fork the chain. ``at`` is when the
+event was recorded, so two transactions committing in the other order than they recorded may show
+times a few milliseconds out of ``seq`` order; ``seq`` is the order of the trail.
+
+``verify`` also checks that the chain ends where the head says, which catches a
 naive truncation; an attacker who can write the database *and* knows to rewrite the head can still
 cut events from the very end, so ``audit verify`` prints the head for operators to record
 elsewhere (docs/threat-model.md).
@@ -36,6 +41,7 @@ from nrm.extensions import db
 from nrm.models.audit import GENESIS, AuditEvent, AuditHead
 
 _HEAD = "nrm_audit_head"
+_PENDING = "nrm_audit_pending"
 
 
 def _canonical(event: AuditEvent) -> bytes:
@@ -70,19 +76,53 @@ _MOVED = "nrm_audit_head_moved"
 
 
 @sa_event.listens_for(Session, "before_commit")
-def _write_head(session):
-    """The head row is written once per transaction, just before it commits: the lock taken by the
-    first event keeps every other writer waiting until then, so nobody can see it stale."""
+def _chain(session):
+    """Chain the transaction's events and write the head, last thing before the commit.
+
+    Everything else of the transaction is flushed first, so the writers' lock is taken only after
+    every other lock the transaction needs (no deadlock: the lock on the head is always the last
+    one) and is held only for the inserts of the events and the head. A savepoint's release also
+    calls this hook: the events wait for the real commit."""
+    if session.in_nested_transaction():
+        return
+    pending = session.info.pop(_PENDING, None)
+    if pending:
+        session.flush()
+        seq, prev_hash = _head(session)
+        key = _audit_key()
+        for event in pending:
+            seq += 1
+            event.seq, event.prev_hash = seq, prev_hash
+            event.hash = prev_hash = compute_hash(event, key)
+            session.add(event)
+        session.info[_HEAD] = (seq, prev_hash)
+        session.info[_MOVED] = True
     if session.info.pop(_MOVED, False):
         seq, digest = session.info[_HEAD]
         session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=seq, hash=digest))
 
 
-@sa_event.listens_for(Session, "after_commit")
-@sa_event.listens_for(Session, "after_rollback")
-def _forget_head(session):
+def _forget(session):
     session.info.pop(_HEAD, None)
     session.info.pop(_MOVED, None)
+    session.info.pop(_PENDING, None)
+
+
+@sa_event.listens_for(Session, "after_commit")
+def _forget_after_commit(session):
+    """A savepoint's release also calls this hook: the transaction, its events and its hold on the
+    head go on until the real commit."""
+    if not session.in_nested_transaction():
+        _forget(session)
+
+
+@sa_event.listens_for(Session, "after_soft_rollback")
+def _forget_on_rollback(session, previous_transaction):
+    """Every rollback of the transaction drops its events, even one that never reached the database
+    (a plain after_rollback fires only after a real one); a savepoint's rollback is not the
+    transaction's."""
+    if not previous_transaction.nested:
+        _forget(session)
 
 
 def record(action: str, *, object_type: str | None = None, object_id=None,
@@ -90,9 +130,12 @@ def record(action: str, *, object_type: str | None = None, object_id=None,
     if actor is None and has_request_context() and current_user.is_authenticated:
         actor = current_user
     session = db.session()
-    seq, prev_hash = _head(session)
+    if session.in_nested_transaction():
+        # a savepoint rolled back would not take its events with it: record after the savepoint
+        raise RuntimeError("audit events are recorded outside savepoints")
+    if not session.in_transaction():
+        session.begin()         # so that a rollback before any query still drops the event
     event = AuditEvent(
-        seq=seq + 1,
         at=now(),
         actor_id=getattr(actor, "id", None),
         actor_role=getattr(actor, "role", None),
@@ -102,12 +145,8 @@ def record(action: str, *, object_type: str | None = None, object_id=None,
         object_id=None if object_id is None else str(object_id),
         outcome=outcome,
         client_addr=request.remote_addr if has_request_context() else None,
-        prev_hash=prev_hash,
     )
-    event.hash = compute_hash(event, _audit_key())
-    session.add(event)
-    session.info[_HEAD] = (event.seq, event.hash)
-    session.info[_MOVED] = True
+    session.info.setdefault(_PENDING, []).append(event)     # chained and written at commit (_chain)
     return event
 
 

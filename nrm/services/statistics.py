@@ -238,7 +238,7 @@ def _collect(session, _context):
             dirty["referrals"].add(obj.referral_id)
 
 
-@event.listens_for(Session, "before_commit")
+@event.listens_for(Session, "before_commit", insert=True)     # before the audit chain's hook (the last lock)
 def _refresh_before_commit(session):
     for _ in range(3):          # a refresh may flush pending records, which may add more
         session.flush()
