@@ -296,8 +296,11 @@ def years_available() -> tuple[int, int]:
     return low, high
 
 
-def period(year_from: int | None, year_to: int | None) -> tuple[int, int]:
-    low, high = years_available()
+def period(year_from: int | None, year_to: int | None, available: tuple[int, int] | None = None
+           ) -> tuple[int, int]:
+    """The years asked for, the whole range of the data where one end is not given (``available``:
+    ``years_available()`` when the caller has it already)."""
+    low, high = available or years_available()
     year_from = low if year_from is None else year_from
     year_to = high if year_to is None else year_to
     if not (1990 <= year_from <= year_to <= 2100) or year_to - year_from > 30:
@@ -305,13 +308,14 @@ def period(year_from: int | None, year_to: int | None) -> tuple[int, int]:
     return year_from, year_to
 
 
-def counts(rows: str, cols: str | None, year_from: int, year_to: int) -> tuple[Counter, str]:
+def counts(rows: str, cols: str | None, year_from: int, year_to: int,
+           available: tuple[int, int] | None = None) -> tuple[Counter, str]:
     """Raw counts per (row value, col value) from the fact table: one GROUP BY, then buckets."""
     unit = "referrals" if rows in REFERRAL_DIMENSIONS or cols in REFERRAL_DIMENSIONS else "persons"
     table = (StatReferral if unit == "referrals" else StatPerson).__table__
     group = [table.c[DIMENSIONS[rows]]] + ([table.c[DIMENSIONS[cols]]] if cols else [])
     query = select(*group, func.count()).group_by(*group)
-    low, high = years_available()
+    low, high = available or years_available()
     if year_from > low or year_to < high:     # a whole-range table needs no filter (and no index walk)
         query = query.where(table.c.year.between(year_from, year_to))
     found = Counter()
@@ -327,8 +331,9 @@ def table(rows: str, cols: str | None = None, year_from: int | None = None,
         raise BadQuery("dimension")
     if {rows, cols} == {"citizenship", "nationality"}:
         raise BadQuery("dimension")
-    year_from, year_to = period(year_from, year_to)
-    found, unit = counts(rows, cols, year_from, year_to)
+    available = years_available()
+    year_from, year_to = period(year_from, year_to, available)
+    found, unit = counts(rows, cols, year_from, year_to, available)
     row_values = domain(rows, year_from, year_to)
     col_values = domain(cols, year_from, year_to) if cols else [""]
     found = _within(found, row_values, col_values)
