@@ -80,10 +80,9 @@ def init_app(app):
     app.jinja_env.globals.update(labels=labels)
 
 
+# a database error with one of these signs is a 503 (nothing saved, send again), any other a 500
 BUSY_SIGNS = ("database is locked", "database is busy", "lock timeout", "could not obtain lock",
-              "could not connect", "connection refused", "server closed the connection", "no space left",
-              "disk is full", "readonly database", "read-only", "disk i/o error",
-              "unable to open database file")
+              "could not connect", "connection refused", "server closed the connection") + STORAGE_SIGNS
 
 
 @event.listens_for(Engine, "connect")

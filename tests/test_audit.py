@@ -205,10 +205,11 @@ def test_auditor_lists_filters_and_verifies(app, client, login):
 
 def test_a_long_trail_is_paged_without_counting_it_all_and_the_filters_list_what_is_there(app, client, login,
                                                                                            monkeypatch):
+    from nrm import views_common
     from nrm.trail import views
 
     monkeypatch.setattr(views, "PAGE_SIZE", 3)
-    monkeypatch.setattr(views, "COUNT_LIMIT", 5)
+    monkeypatch.setattr(views_common, "COUNT_LIMIT", 5)
     with app.app_context():
         for n in range(7):
             audit.record("directory.update", object_type="organisation", object_id=str(n),

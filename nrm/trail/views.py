@@ -15,7 +15,6 @@ from nrm.trail import bp
 from nrm.views_common import paged
 
 PAGE_SIZE = 50
-COUNT_LIMIT = 10_000       # see nrm.views_common.paged
 PROBLEM_TEXT = {
     "gap": _l("events are missing before it"),
     "order": _l("it does not follow the event before it: events were removed or reordered"),
@@ -69,7 +68,7 @@ def _page(verification=None):
     valid = form.validate()
     number = form.page.data if valid and form.page.data else 1
     query = _filtered(form) if valid else db.select(AuditEvent)
-    page = paged(query.order_by(AuditEvent.seq.desc()), PAGE_SIZE, number, COUNT_LIMIT)
+    page = paged(query.order_by(AuditEvent.seq.desc()), PAGE_SIZE, number)
     events = page.rows
     actor_ids = {e.actor_id for e in events if e.actor_id}
     usernames = dict(db.session.execute(db.select(User.id, User.username)
