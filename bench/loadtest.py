@@ -13,7 +13,7 @@ import time
 from collections import defaultdict
 
 from bench.common import DATA
-from bench.server import Client, Server
+from bench.server import Server, signed_in
 
 ROLES = {"screening_officer": 20, "case_worker": 8, "coordinator": 8, "analyst": 8, "auditor": 6}
 PAGES = {
@@ -89,11 +89,7 @@ def run(seconds: int = 60, drafts: int = 60) -> int:
     server.start()
     rec = Recorder()
     try:
-        clients = []
-        for account in accounts:
-            client = Client(server.url)
-            client.sign_in(account)
-            clients.append((client, account))
+        clients = signed_in(server, accounts)
         print(f"{len(clients)} users signed in; {seconds} s of load …", flush=True)
         until = time.monotonic() + seconds
         threads = [threading.Thread(target=officer if a.role == "screening_officer" else reader,

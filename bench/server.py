@@ -203,3 +203,13 @@ class Client:
         status, _t, _e, location = self.request("POST", "/auth/code", {"code": code})
         assert status == 302, (account.username, "second factor refused", status)
         self.request("GET", "/")
+
+
+def signed_in(server: Server, accounts: list[Account]) -> list[tuple[Client, Account]]:
+    """A signed-in client for each account, in order."""
+    clients = []
+    for account in accounts:
+        client = Client(server.url)
+        client.sign_in(account)
+        clients.append((client, account))
+    return clients

@@ -12,7 +12,7 @@ import time
 
 from bench.common import DATA, Result
 from bench.loadtest import PAGES, percentile
-from bench.server import Client, Server
+from bench.server import Server, signed_in
 
 USERS = 20
 SUBMISSIONS_PER_USER = 40      # 20 paced and 20 in the stress loop per officer: 400 samples each
@@ -32,11 +32,7 @@ def run() -> tuple[list[Result], list[str]]:
     accounts = server.prepare(roles, drafts_per_officer=SUBMISSIONS_PER_USER)
     server.start()
     try:
-        clients = []
-        for account in accounts:
-            client = Client(server.url)
-            client.sign_in(account)
-            clients.append((client, account))
+        clients = signed_in(server, accounts)
         officers = [(c, a) for c, a in clients if a.role == "screening_officer"]
 
         health, submits, pages = [], [], []
