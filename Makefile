@@ -72,7 +72,7 @@ test-sqlite: install-test compile
 
 # The same suite against a throwaway PostgreSQL 15 cluster on 127.0.0.1, removed afterwards.
 test-postgres: install-test compile
-	tests/postgres.sh $(BIN)/python -m pytest -m "not scale"
+	tests/postgres.sh $(BIN)/python -m pytest -m "not scale and not attack"
 
 # Benchmarks (docs/performance.md); the web section runs against PostgreSQL like production.
 # `make bench SECTIONS="web pages"` runs some sections and keeps the others' figures.

@@ -2,16 +2,42 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 
-class AccountForm(FlaskForm):
+class ProfileForm(FlaskForm):
+    """Who the person is at work: what a referral letter prints under the officer's signature."""
+
+    full_name = StringField(_l("Full name"), validators=[Optional(), Length(max=200)],
+                            render_kw={"autocomplete": "name"})
+    position = StringField(_l("Position"), validators=[Optional(), Length(max=200)],
+                           render_kw={"autocomplete": "organization-title"})
+    work_phone = StringField(_l("Work telephone"), validators=[Optional(), Length(max=80), Regexp(
+        r"^[0-9+()\- ]{5,80}$", message=_l("Digits, spaces, +, - and brackets, e.g. +996 312 123456"))],
+        render_kw={"autocomplete": "tel", "inputmode": "tel"})
+    email = StringField(_l("Work e-mail"), validators=[Optional(), Length(max=200), Regexp(
+        r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("Enter an e-mail address such as name@example.kg"))],
+        render_kw={"autocomplete": "email", "inputmode": "email"})
+
+
+class AccountForm(ProfileForm):
     username = StringField(_l("User name"), validators=[DataRequired(), Length(min=3, max=64)],
                            render_kw={"autocapitalize": "none", "spellcheck": "false"})
     role = SelectField(_l("Role"), validators=[DataRequired()])
     organisation = SelectField(_l("Organisation"), validators=[DataRequired()], coerce=int)
     submit = SubmitField(_l("Create account"))
+
+
+class AccountEditForm(ProfileForm):
+    role = SelectField(_l("Role"), validators=[DataRequired()])
+    organisation = SelectField(_l("Organisation"), validators=[DataRequired()], coerce=int)
+
+
+class DisableForm(FlaskForm):
+    """Disabling an organisation signs its staff out: an administrator's act, with a reason."""
+
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=300)])
 
 
 class OrganisationForm(FlaskForm):

@@ -115,4 +115,7 @@ class DirectoryForm(FlaskForm):
             ),
         ],
     )
-    active = BooleanField(_l("Receives referrals"))
+    accepts_referrals = BooleanField(_l("Takes new referrals"))
+    intake_paused_reason = TextAreaField(_l("Why it does not take referrals now"),
+                                         validators=[Optional(), Length(max=300)])
+    intake_paused_until = DateField(_l("Taking referrals again from (optional)"), validators=[Optional()])

@@ -3,8 +3,8 @@ Choices are filled in by the view from the dimensions the service offers."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectField
-from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
+from wtforms import SelectField
+from wtforms.validators import InputRequired, Optional, ValidationError
 
 
 class StatisticsForm(FlaskForm):
@@ -13,15 +13,10 @@ class StatisticsForm(FlaskForm):
 
     rows = SelectField(_l("Rows"), validators=[InputRequired()], default="year")
     cols = SelectField(_l("Columns"), validators=[Optional()], default="")
-    year_from = IntegerField(_l("From year"), validators=[Optional(), NumberRange(min=1990, max=2100)])
-    year_to = IntegerField(_l("To year"), validators=[Optional(), NumberRange(min=1990, max=2100)])
+    # one published year, "all" (a one-dimension table of every year) or empty (the latest year);
+    # a table by year always covers every published year
+    year = SelectField(_l("Year"), validators=[Optional()], default="")
 
     def validate_cols(self, field):
         if field.data and field.data == self.rows.data:
             raise ValidationError(_l("Choose two different dimensions."))
-
-    def validate_year_to(self, field):
-        if field.data and self.year_from.data and field.data < self.year_from.data:
-            raise ValidationError(_l("The period ends before it starts."))
-        if field.data and self.year_from.data and field.data - self.year_from.data > 30:
-            raise ValidationError(_l("Choose a period of at most 30 years."))

@@ -267,7 +267,11 @@ def users_disable(username):
     from nrm.services import accounts
 
     user = _user_or_fail(username)
-    accounts.set_user_active(None, user, False)
+    try:
+        accounts.set_user_active(None, user, False)
+    except ValidationFailed as problem:
+        db.session.rollback()
+        _fail(str(problem.message))
     db.session.commit()
     click.echo(f"disabled {user.username}; its sessions are ended")
 
@@ -318,6 +322,53 @@ def users_email(username, address):
     audit.record("account.email", object_type="user", object_id=user.id)
     db.session.commit()
     click.echo(f"{user.username}: notification e-mails {'to ' + address if address else 'off'}.")
+
+
+orgs_cli = click.Group("orgs", help="Organisations: enable or disable (recovery from the command line).")
+
+
+def _org_or_fail(code):
+    from nrm.extensions import db
+    from nrm.models import Organisation
+
+    org = db.session.scalar(db.select(Organisation).where(Organisation.code == code.strip().lower()))
+    if org is None:
+        _fail(f"No organisation with code {code!r}.")
+    return org
+
+
+@orgs_cli.command("enable")
+@click.argument("code")
+@with_appcontext
+def orgs_enable(code):
+    """Enable an organisation (its accounts can sign in again); audited."""
+    from nrm.extensions import db
+    from nrm.services import accounts
+
+    org = _org_or_fail(code)
+    accounts.set_organisation_active(None, org, True)
+    db.session.commit()
+    click.echo(f"enabled {org.code}")
+
+
+@orgs_cli.command("disable")
+@click.argument("code")
+@click.option("--reason", required=True, help="Why (kept with the organisation and in the trail).")
+@with_appcontext
+def orgs_disable(code, reason):
+    """Disable an organisation: its accounts are signed out and cannot sign in; audited. Refused for
+    the organisation that holds every active administrator."""
+    from nrm.extensions import db
+    from nrm.services import accounts
+
+    org = _org_or_fail(code)
+    try:
+        ended = accounts.set_organisation_active(None, org, False, reason)
+    except ValidationFailed as problem:
+        db.session.rollback()
+        _fail(str(problem.message))
+    db.session.commit()
+    click.echo(f"disabled {org.code}; {ended} session(s) ended")
 
 
 audit_cli = click.Group("audit", help="The audit trail.")
@@ -571,20 +622,20 @@ def retention_run(dry_run):
 
 
 stats_cli = click.Group("stats", help="Anonymised statistics (docs/statistics.md).")
-STAT_DIMENSIONS = ("year", "quarter", "region", "sex", "age_band", "minor", "citizenship", "nationality",
-                   "exploitation", "exploitation_country", "agency", "result", "service", "referral_outcome",
-                   "decision", "case_status")
+STAT_DIMENSIONS = ("year", "region", "sex", "age_band", "minor", "citizenship", "nationality", "exploitation",
+                   "exploitation_country", "agency", "result", "decision", "case_status", "service",
+                   "referral_outcome")
 
 
 @stats_cli.command("table")
 @click.option("--rows", required=True, type=click.Choice(STAT_DIMENSIONS))
 @click.option("--cols", type=click.Choice(STAT_DIMENSIONS))
-@click.option("--from", "year_from", type=int, help="First year (default: the first year with data).")
-@click.option("--to", "year_to", type=int, help="Last year (default: the last year with data).")
+@click.option("--year", "year", help="One published year, or 'all' for a one-dimension table of every "
+              "year (default: the latest published year). Not with 'year' as rows or columns.")
 @click.option("--format", "output", type=click.Choice(("json", "csv")), default="json", show_default=True)
 @with_appcontext
-def stats_table(rows, cols, year_from, year_to, output):
-    """A protected table: small counts withheld (null in JSON, x in CSV), the rest rounded."""
+def stats_table(rows, cols, year, output):
+    """A published table: small counts withheld (null in JSON, x in CSV), the rest rounded."""
     import json
 
     from nrm.extensions import db
@@ -592,12 +643,14 @@ def stats_table(rows, cols, year_from, year_to, output):
     from nrm.services import statistics as stats
 
     try:
-        table = stats.table(rows, cols, year_from, year_to)
-    except stats.BadQuery as problem:
-        _fail(f"this table cannot be made ({problem}): choose two different dimensions and a period "
-              "of at most 30 years between 1990 and 2100")
+        chosen = stats.ALL_YEARS if year == "all" else (int(year) if year else None)
+        table = stats.table(rows, cols, chosen)
+    except (ValueError, stats.BadQuery):
+        years = ", ".join(map(str, stats.published_years(stats.unit_of(rows, cols)))) or "none yet"
+        _fail("this table cannot be made: choose two different dimensions (not a dimension and its own "
+              f"grouping) and one published year ({years}), or 'all' for one dimension")
     audit.record("statistics.export", object_type="statistics",
-                 object_id=f"cli:{rows}x{cols or '-'}:{table.year_from}-{table.year_to}")
+                 object_id=f"cli:{rows}x{cols or '-'}:{table.year or 'trend'}")
     db.session.commit()
     if output == "json":
         click.echo(json.dumps(table.as_json(), ensure_ascii=False))
@@ -624,11 +677,14 @@ def stats_export_htcds(path):
 @stats_cli.command("rebuild")
 @with_appcontext
 def stats_rebuild():
-    """Recount every statistics row from the records (after an upgrade or a restore)."""
+    """Recount every statistics row from the records (after an upgrade or a restore). An erased
+    person's anonymous row is kept as it is."""
     from nrm.extensions import db
+    from nrm.services import screening
     from nrm.services import statistics as stats
 
-    count = stats.rebuild(progress=lambda done, total: click.echo(f"\r{done}/{total}", nl=False, err=True))
+    count = stats.rebuild(screening.statistics_profiles(),
+                          progress=lambda done: click.echo(f"\r{done}", nl=False, err=True))
     db.session.commit()
     click.echo(f"\n{count} screenings recounted.")
 
@@ -676,5 +732,6 @@ def init_app(app) -> None:
     app.cli.add_command(restore_command)
     app.cli.add_command(users)
     app.cli.add_command(audit_cli)
+    app.cli.add_command(orgs_cli)
     app.cli.add_command(keys_cli)
     app.cli.add_command(screening_cli)

@@ -38,7 +38,10 @@ SOP_PATH = None
 # Languages of the interface; the first is the fallback (Kyrgyz is the State language).
 LANGUAGES = ("ky", "ru", "en")
 BABEL_DEFAULT_LOCALE = "ky"
-BABEL_DEFAULT_TIMEZONE = "Asia/Bishkek"
+# Where the system is used: "today", the year a person is counted in, the working days of every
+# clock and every date shown or printed. Times are stored in UTC.
+TIMEZONE = "Asia/Bishkek"
+BABEL_DEFAULT_TIMEZONE = TIMEZONE
 
 # Sessions: only an opaque session id lives in the signed cookie; the rest is server-side.
 SESSION_IDLE_TIMEOUT = timedelta(minutes=15)
@@ -64,6 +67,11 @@ PASSWORD_MAX_LENGTH = 256
 LOCKOUT_THRESHOLD = 5
 LOCKOUT_WINDOW = timedelta(minutes=1)
 LOCKOUT_DURATION = timedelta(minutes=15)
+# Wrong second-factor codes per account, across every pending sign-in: TOTP_LOCKOUT_THRESHOLD within
+# TOTP_LOCKOUT_WINDOW lock the account until an administrator unlocks it (so a slow pace gains
+# nothing: 10 a day is about one chance in 100,000 of guessing a 6-digit code).
+TOTP_LOCKOUT_THRESHOLD = 10
+TOTP_LOCKOUT_WINDOW = timedelta(hours=24)
 # Per-address limit on sign-in attempts, against password spraying across many accounts.
 RATELIMIT_ENABLED = True
 RATELIMIT_STORAGE_URI = "memory://"
@@ -137,6 +145,11 @@ ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
 # multiple of STATS_ROUNDING_BASE (1 = no rounding). Countries shown on their own in the citizenship and
 # country-of-exploitation tables; every other country is counted under "other". The list is fixed in
 # advance so that a country's absence from a table never tells anyone anything.
+# Only completed years are published unless STATS_PUBLISH_CURRENT_YEAR: figures of a year still
+# running change every day, and two days' tables differenced would show who was added in between.
+STATS_PUBLISH_CURRENT_YEAR = False
+# How long one process keeps the protected tables before recounting (seconds).
+STATS_CACHE_SECONDS = 300
 STATS_K = 11
 # Share of records the row-level HTCDS export may withhold before it generalises a column further.
 STATS_EXPORT_MAX_WITHHELD = 0.05

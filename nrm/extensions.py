@@ -26,7 +26,16 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
-babel = Babel()
+# Dates print as dd.mm.yyyy (and times as 24-hour HH:mm) in every language, in the zone where the
+# system is used (BABEL_DEFAULT_TIMEZONE); "long" keeps the locale's own long form, for letters.
+DATE_FORMATS = {
+    "time": "short", "date": "short", "datetime": "short",
+    "time.short": "HH:mm", "time.medium": "HH:mm", "time.long": None, "time.full": None,
+    "date.short": "dd.MM.yyyy", "date.medium": "dd.MM.yyyy", "date.long": None, "date.full": None,
+    "datetime.short": "dd.MM.yyyy HH:mm", "datetime.medium": "dd.MM.yyyy HH:mm", "datetime.long": None,
+    "datetime.full": None,
+}
+babel = Babel(date_formats=dict(DATE_FORMATS))
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 

@@ -109,6 +109,22 @@ REASON_LABELS = {
     "other": _l("Other"),
 }
 
+# The categories of professional legal aid regardless of income under the State Legal Aid Act that
+# the routing rules record, by their number in the Act's list (seeds/001_e617a7a12ec0d28b.txt:125-140).
+LEGAL_AID_CATEGORY_LABELS = {
+    6: _l("a child"),
+    11: _l("a foreign national, stateless person or refugee"),
+    12: _l("a victim of trafficking in persons"),
+    13: _l("a person whose identity has not been established"),
+}
+
+
+def legal_aid_categories(value) -> str:
+    """The categories of a referral ("6,12" or [6, 12]) in words."""
+    codes = [int(c) for c in (value.split(",") if isinstance(value, str) else value or []) if str(c).strip()]
+    return "; ".join(str(LEGAL_AID_CATEGORY_LABELS.get(c, c)) for c in codes)
+
+
 NEED_LABELS = {
     "medical": _l("Medical care"),
     "psychological": _l("Psychological support"),
@@ -146,6 +162,9 @@ NOTIFICATION_LABELS = {
     "reflection_period_ending": _l("A recovery and reflection period ends within 3 days"),
     "case_review_due": _l("A case review is due"),
     "non_punishment": _l("Non-punishment: a presumed victim is also recorded as a suspect"),
+    "account_reset": _l("Your sign-in details were reset by an administrator. If you did not ask for "
+                        "it, tell your coordinator."),
+    "account_awaiting_confirmation": _l("An account is waiting for your confirmation"),
 }
 
 PAYLOAD_LABELS = {
@@ -181,7 +200,6 @@ PAYLOAD_LABELS = {
 
 STAT_DIMENSION_LABELS = {
     "year": _l("Year"),
-    "quarter": _l("Quarter"),
     "region": _l("Region"),
     "sex": _l("Sex"),
     "age_band": _l("Age band"),
@@ -215,20 +233,21 @@ EXPLOITATION_LABELS = {
 
 STAT_VALUE_LABELS = {
     "sex": {"female": _l("Female"), "male": _l("Male"), "other_or_not_stated": _l("Other or not stated")},
-    "minor": {"child": _l("Child"), "adult": _l("Adult")},
-    "nationality": {"kyrgyz": _l("Kyrgyz citizen"), "foreign": _l("Foreign national"),
+    "minor": {"@child": _l("Child"), "@adult": _l("Adult")},
+    "age_band": {"child-unknown": _l("Age not known (presumed a child)"),
+                 "adult-unknown": _l("Age not known (an adult)")},
+    "nationality": {"KG": _l("Kyrgyz citizen"), "@foreign": _l("Foreign national"),
                     "stateless": _l("Stateless"), "unknown": _l("Not known")},
-    "result": {"presumed_victim": _l("Presumed victim of trafficking"),
-               "possible": _l("Possible victim — interview further")},
+    "result": {"@presumed_victim": _l("Presumed victim of trafficking"),
+               "none": _l("Possible victim — interview further")},
     "decision": {**IDENTIFICATION_LABELS, "pending": _l("Decision pending"),
-                 "none": _l("No decision opened")},
+                 "none": _l("Possible victim: no decision opened")},
     "case_status": {**CASE_STATUS_LABELS, "no_case": _l("No case opened")},
     "region": {**REGION_LABELS, "abroad": _l("Abroad"), "unknown": _l("Not known")},
     "exploitation": EXPLOITATION_LABELS,
     "agency": ORGANISATION_KIND_LABELS,
     "service": SERVICE_LABELS,
     "referral_outcome": REFERRAL_STATE_LABELS,
-    "age_band": {"unknown": _l("Not known")},
 }
 _COUNTRY_EXTRAS = {"other": _l("Other countries"), "stateless": _l("Stateless"), "unknown": _l("Not known")}
 
@@ -241,8 +260,5 @@ def stat_value_label(dimension: str, value: str, language: str) -> str:
         from babel import Locale
 
         return Locale.parse(language).territories.get(value, value)
-    if dimension == "quarter":
-        year, quarter = value.split("-")
-        return f"{year} {quarter}"
     found = STAT_VALUE_LABELS.get(dimension, {}).get(value)
-    return str(found) if found is not None else value
+    return str(found) if found is not None else str(value)

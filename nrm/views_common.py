@@ -21,6 +21,14 @@ def record_or_404(model, record_id: str, action: str):
     return record
 
 
+def erased_page(person):
+    """The page every view of an erased person's record answers with (200): the data are gone,
+    the page says so; nothing else is shown."""
+    from flask import render_template
+
+    return render_template("errors/erased.html", erased_at=getattr(person, "erased_at", None)), 200
+
+
 def refused(problem: lifecycle.IllegalTransition):
     messages = {
         "not_allowed_in_state": _("This cannot be done in the record's present state. The page shows it as "
@@ -30,6 +38,8 @@ def refused(problem: lifecycle.IllegalTransition):
         "reason_required": _("Give a reason."),
         "organisation_required": _("Choose the receiving organisation first."),
         "service_not_offered": _("That organisation does not receive this service."),
+        "not_receiving": _("That organisation is not taking referrals at present. Choose another one, or "
+                           "leave the referral to the coordinator."),
         "case_closed": _("The case is closed."),
         "follow_up_date_required": _("Give the follow-up date."),
     }
@@ -41,10 +51,13 @@ def reason_choices(codes):
 
 
 def organisation_choices(service_type: str, language: str, exclude: int | None = None):
+    from nrm.clock import today
+
     orgs = db.session.scalars(db.select(Organisation).where(
         Organisation.in_directory.is_(True), Organisation.active.is_(True)).order_by(Organisation.name))
+    day = today()
     return [(str(o.id), o.name_in(language)) for o in orgs
-            if service_type in o.service_list() and o.id != exclude]
+            if o.receives(service_type, day) and o.id != exclude]
 
 
 def organisation_from(value) -> Organisation | None:

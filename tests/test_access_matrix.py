@@ -196,10 +196,36 @@ def test_every_model_with_personal_content_is_covered_by_the_matrix():
     from nrm.security.vault import Sealable
 
     covered = {"Person", "Screening", "Referral", "Identification", "Case", "CaseTask", "ServiceRecord",
-               "CaseNote", "Attachment"}
+               "CaseNote", "Attachment", "AccessNote"}
     sealed = {cls.__name__ for cls in _subclasses(Sealable) if hasattr(cls, "__tablename__")}
     assert sealed <= covered, sealed - covered
     assert {Attachment, Case, Referral, Screening}  # imported: the matrix exercises each
+
+
+@pytest.mark.parametrize("actor", list(ACTORS))
+def test_only_auditors_read_the_details_of_a_reasoned_access(world, actor):
+    """The coordinator's written details are sealed under the person's key; the auditor reads them
+    beside the flagged event, nobody else reaches them."""
+    _app, clients, ids = world
+    page = f"/review/people/{ids['person']}/access"
+    details = "Asked by the investigator Cholponbubu"
+    if actor == "coordinator":
+        post_form(clients["coordinator"], page, {"reason": "prosecutor_request", "details": details}, page=page)
+    response = clients[actor].get("/audit/?outcome=flagged")
+    body = response.get_data(as_text=True)
+    if actor == "auditor":
+        assert response.status_code == 200
+    else:
+        assert response.status_code == 403 and details not in body
+
+
+def test_the_auditor_sees_the_details_given(world):
+    _app, clients, ids = world
+    page = f"/review/people/{ids['person']}/access"
+    post_form(clients["coordinator"], page, {"reason": "data_correction", "details": "Backupovna asked for it"},
+              page=page)
+    body = clients["auditor"].get("/audit/?outcome=flagged").get_data(as_text=True)
+    assert "Backupovna asked for it" in body
 
 
 def _subclasses(cls):

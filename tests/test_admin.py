@@ -72,21 +72,50 @@ def test_administrator_creates_an_account_that_can_sign_in(app, client, clock, l
     login("administrator")
     with app.app_context():
         org_id = db.session.scalar(db.select(Organisation.id).where(Organisation.code == "t-mlssm"))
-    response = post_form(client, "/admin/accounts", {"username": "A.Asanova", "role": "coordinator",
-                                                     "organisation": org_id})
+    response = post_form(client, "/admin/accounts", {"username": "A.Asanova", "role": "analyst",
+                                                     "organisation": org_id, "full_name": "Ainura Asanova",
+                                                     "position": "Prosecutor"})
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and "One-time password for a.asanova" in page
     password = re.search(r'<p class="one-time-password"><code>([^<]+)</code>', page).group(1)
     assert len(password) >= 12
     assert "no-store" in response.headers["Cache-Control"]
     assert len(_events(app, "account.create")) == 1
+    with app.app_context():
+        created = db.session.scalar(db.select(User).where(User.username == "a.asanova"))
+        assert (created.full_name, created.position) == ("Ainura Asanova", "Prosecutor")
 
     newcomer = app.test_client()
     response = post_form(newcomer, "/auth/login", {"username": "a.asanova", "password": password})
     assert response.headers["Location"].endswith("/auth/new-password")
     new = "Issyk-Kul in June is lovely"
     response = post_form(newcomer, "/auth/new-password", {"password": new, "confirm": new})
-    assert response.headers["Location"].endswith("/auth/enrol")  # coordinators need TOTP
+    assert response.headers["Location"].endswith("/auth/enrol")  # every role needs TOTP
+
+
+def test_an_account_that_sees_personal_data_is_usable_only_once_a_second_person_confirms_it(
+        app, client, clock, login):
+    """The administrator never holds its password: the confirming coordinator receives it."""
+    login("administrator")
+    coordinator = make_user(app, "coordinator", username="coord-confirms")
+    with app.app_context():
+        org_id = db.session.scalar(db.select(Organisation.id).where(Organisation.code == "t-mlssm"))
+    response = post_form(client, "/admin/accounts", {"username": "new.coord", "role": "coordinator",
+                                                     "organisation": org_id})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "waiting for confirmation" in page
+    assert 'class="one-time-password"' not in page
+    with app.app_context():
+        newcomer = db.session.scalar(db.select(User).where(User.username == "new.coord"))
+        assert newcomer.awaiting_confirmation
+    confirmer = app.test_client()
+    sign_in(app, confirmer, coordinator, clock)
+    assert "new.coord" in confirmer.get("/accounts/confirm").get_data(as_text=True)
+    page = post_form(confirmer, f"/accounts/confirm/{newcomer.id}", page="/accounts/confirm").get_data(as_text=True)
+    password = re.search(r'<p class="one-time-password"><code>([^<]+)</code>', page).group(1)
+    response = post_form(app.test_client(), "/auth/login", {"username": "new.coord", "password": password})
+    assert response.headers["Location"].endswith("/auth/new-password")
+    assert len(_events(app, "account.confirm")) == 1
 
 
 def test_account_form_errors_keep_what_was_typed(app, client, login):
@@ -135,9 +164,14 @@ def test_disabling_an_organisation_signs_out_its_members(app, client, clock, log
     elsewhere = app.test_client()
     sign_in(app, elsewhere, member, clock)
     login("administrator")
-    post_form(client, f"/admin/organisations/{member.organisation_id}/disable",
+    refused = post_form(client, f"/admin/organisations/{member.organisation_id}/disable",
+                        page="/admin/organisations")
+    assert refused.status_code == 302 and elsewhere.get("/").status_code == 200   # no reason, no change
+    post_form(client, f"/admin/organisations/{member.organisation_id}/disable", {"reason": "Merged into another"},
               page="/admin/organisations")
     assert elsewhere.get("/").status_code == 302
+    with app.app_context():
+        assert db.session.get(Organisation, member.organisation_id).disabled_reason == "Merged into another"
     post_form(client, f"/admin/organisations/{member.organisation_id}/enable",
               page="/admin/organisations")
     sign_in(app, elsewhere, member, clock)

@@ -11,9 +11,21 @@ from sqlalchemy import text
 
 from nrm.core import lifecycle
 from nrm.extensions import db
-from nrm.models import Case, Escalation, Identification, Notification, Organisation, Referral, Screening, User
+from nrm.models import (
+    AccessNote,
+    Case,
+    Escalation,
+    Identification,
+    Notification,
+    Organisation,
+    Referral,
+    Screening,
+    StatPerson,
+    User,
+)
 from nrm.services import directory, referrals
 from nrm.services import screening as screenings
+from nrm.services import statistics as stats
 from tests.conftest import make_user, post_form, sign_in
 
 PRESUMED_ANSWERS = {
@@ -356,15 +368,17 @@ def test_the_coordinator_opens_personal_data_only_with_a_reason_flagged_in_the_t
     with app.app_context():
         from nrm.models import AuditEvent
 
-        event = db.session.scalar(db.select(AuditEvent).where(AuditEvent.object_id == person_id,
-                                                               AuditEvent.outcome == "flagged"))
+        event = db.session.scalar(db.select(AuditEvent).where(AuditEvent.outcome == "flagged"))
         assert event.action == "person.view_with_reason.identification_decision"
+        note = db.session.get(AccessNote, event.object_id)
+        assert event.object_type == "access_note" and note.person_id == person_id
     erased = post_form(cc, f"/review/people/{person_id}/erase", {"reason": "consent_withdrawn", "confirm": "erase"},
                        page=f"/review/people/{person_id}/access")
     assert erased.status_code == 302
     with app.app_context():
         screening = db.session.get(Screening, sid)
-        assert screening.person.is_erased and screening.region == "KG-GB"  # statistics stay
+        assert screening.person.is_erased
+        assert db.session.get(StatPerson, stats.person_key(sid)).region == "KG-GB"  # statistics stay
 
 
 @pytest.mark.parametrize(("role", "url", "allowed"), [
@@ -388,10 +402,10 @@ def test_the_coordinator_edits_the_directory_and_routing_follows(seeded, client,
         org_id = sezim.id
     page = f"/review/directory/{org_id}"
     bad = post_form(client, page, {"services": "crisis_centre", "serves_regions": ["KG-GB"], "capacity": "-3",
-                                   "email": "not an address", "active": "y"}, page=page)
+                                   "email": "not an address", "accepts_referrals": "y"}, page=page)
     assert bad.status_code == 422 and "not an address" in bad.get_data(as_text=True)
     ok = post_form(client, page, {"services": "crisis_centre", "serves_regions": ["KG-GB"], "capacity": "0",
-                                  "active": "y"}, page=page)
+                                  "accepts_referrals": "y"}, page=page)
     assert ok.status_code == 302
     with app.app_context():
         assert directory.by_code("sezim").region_list() == ["KG-GB"]
@@ -422,7 +436,7 @@ def test_retention_dry_run_counts_and_run_shreds(seeded, app, runner, clock, log
     assert "no_indicators_screening: 1 erased" in done.output, done.output
     with app.app_context():
         screening = db.session.get(Screening, sid)
-        assert screening.person.is_erased and screening.year is not None
+        assert screening.person.is_erased and screening.submitted_at is not None
 
 
 def test_organisations_seeded_from_the_directory_carry_no_contacts(seeded, app):

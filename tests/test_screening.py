@@ -152,7 +152,8 @@ def test_full_screening_submitted_with_reasons_per_dimension(app, client, office
     with app.app_context():
         screening = db.session.get(Screening, sid)
         assert screening.status == "submitted" and screening.result in ("no_indicators", "possible", "presumed_victim")
-        assert screening.age_band == "25-34" and screening.sex == "male" and screening.agency_kind == "police_unit"
+        profile = json.loads(screening.profile_json)
+        assert profile["age_band"] == "25-34" and profile["sex"] == "male" and profile["agency"] == "police_unit"
     # submitted: no more changes through any URL
     assert post_form(client, f"/screening/{sid}/step/person", {"age": "30", "action": "next"},
                      page=f"/screening/{sid}").status_code == 403

@@ -49,12 +49,15 @@ def test_every_table_on_100000_people_obeys_the_disclosure_rules(big):
     with big.app_context():
         assert big.config["STATS_K"] == 11 and big.config["STATS_ROUNDING_BASE"] == 5
         assert db.session.scalar(db.select(db.func.count()).select_from(StatPerson)) > PEOPLE // 2
+        years = stats.published_years("persons")
         walked = 0
         for rows in CHOICES:
             for cols in (None, *CHOICES):
-                if cols == rows or {rows, cols} == {"citizenship", "nationality"}:
+                if cols == rows or (rows != "year" and cols not in (None, "year")
+                                    and stats.DIMENSIONS[rows][0] == stats.DIMENSIONS[cols][0]):
                     continue
-                _check(stats.table(rows, cols), 11)
+                year = None if "year" in (rows, cols) else years[-1]
+                _check(stats.table(rows, cols, year), 11)
                 walked += 1
-        assert walked == len(CHOICES) ** 2 - 2
+        assert walked > 200
 

@@ -1,10 +1,10 @@
 """Account and organisation administration views."""
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from forms.admin import AccountForm, ActionForm, OrganisationForm
+from forms.admin import AccountEditForm, AccountForm, ActionForm, DisableForm, OrganisationForm
 from nrm import labels
 from nrm.admin import bp
 from nrm.core.reference import ORGANISATION_KINDS, REGIONS, ROLES
@@ -15,13 +15,23 @@ from nrm.security import policy
 from nrm.services import accounts
 
 
-def _account_form() -> AccountForm:
-    form = AccountForm()
+def _language() -> str:
+    from flask_babel import get_locale
+
+    return str(get_locale())
+
+
+def _fill_account_choices(form) -> None:
     form.role.choices = [(r, labels.ROLE_LABELS[r]) for r in ROLES]
     orgs = db.session.scalars(
         db.select(Organisation).where(Organisation.active.is_(True)).order_by(Organisation.name)
     ).all()
-    form.organisation.choices = [(o.id, f"{o.name} ({o.code})") for o in orgs]
+    form.organisation.choices = [(o.id, o.name_in(_language())) for o in orgs]
+
+
+def _account_form() -> AccountForm:
+    form = AccountForm()
+    _fill_account_choices(form)
     return form
 
 
@@ -32,7 +42,7 @@ def _organisation_form() -> OrganisationForm:
         (r, f"{labels.REGION_LABELS[r]} ({r})") for r in REGIONS
     ]
     orgs = db.session.scalars(db.select(Organisation).order_by(Organisation.name)).all()
-    form.parent.choices = [(0, _("None"))] + [(o.id, f"{o.name} ({o.code})") for o in orgs]
+    form.parent.choices = [(0, _("None"))] + [(o.id, o.name_in(_language())) for o in orgs]
     return form
 
 
@@ -52,13 +62,16 @@ def account_list():
         org = db.get_or_404(Organisation, form.organisation.data)
         try:
             user, password = accounts.create_user(
-                current_user, username=form.username.data, role=form.role.data, organisation=org
+                current_user, username=form.username.data, role=form.role.data, organisation=org,
+                profile={name: getattr(form, name).data for name in accounts.PROFILE_FIELDS},
             )
         except ValidationFailed as problem:
             getattr(form, problem.field or "username").errors.append(problem.message)
             db.session.rollback()
             return _accounts_page(form, 422)
         db.session.commit()
+        if password is None:
+            return render_template("admin/awaiting_confirmation.html", user=user)
         # Shown once, in this response only; never stored in clear or sent again.
         return render_template("admin/one_time_password.html", user=user, password=password)
     return _accounts_page(form, 422 if form.errors else 200)
@@ -75,7 +88,12 @@ def _target_user(user_id: int) -> User:
 @bp.post("/accounts/<int:user_id>/disable")
 def account_disable(user_id):
     user = _target_user(user_id)
-    accounts.set_user_active(current_user, user, False)
+    try:
+        accounts.set_user_active(current_user, user, False)
+    except ValidationFailed as problem:
+        db.session.rollback()
+        flash(problem.message, "error")
+        return redirect(url_for("admin.account_list"))
     db.session.commit()
     flash(_("Account %(name)s is disabled; its sessions are ended.", name=user.username), "success")
     return redirect(url_for("admin.account_list"))
@@ -104,6 +122,8 @@ def account_reset_password(user_id):
     user = _target_user(user_id)
     password = accounts.reset_password(current_user, user)
     db.session.commit()
+    if password is None:
+        return render_template("admin/awaiting_confirmation.html", user=user, reset=True)
     return render_template("admin/one_time_password.html", user=user, password=password)
 
 
@@ -112,9 +132,39 @@ def account_reset_second_factor(user_id):
     user = _target_user(user_id)
     accounts.reset_second_factor(current_user, user)
     db.session.commit()
+    if user.awaiting_confirmation:
+        return render_template("admin/awaiting_confirmation.html", user=user, reset=True)
     flash(_("Two-step verification of %(name)s is reset; they enrol again at next sign-in.",
             name=user.username), "success")
     return redirect(url_for("admin.account_list"))
+
+
+@bp.route("/accounts/<int:user_id>", methods=["GET", "POST"])
+def account_edit(user_id):
+    """An account's name, position, telephone and e-mail; its role and organisation."""
+    user = db.get_or_404(User, user_id)
+    policy.require(current_user, "manage_account", user)
+    form = AccountEditForm(obj=None if request.method == "POST" else user,
+                           organisation=user.organisation_id if request.method == "GET" else None)
+    _fill_account_choices(form)
+    if form.validate_on_submit():
+        org = db.session.get(Organisation, form.organisation.data)
+        try:
+            accounts.update_profile(current_user, user,
+                                    {name: getattr(form, name).data for name in accounts.PROFILE_FIELDS})
+            if org is None:
+                raise ValidationFailed(_("Choose an organisation."), field="organisation")
+            accounts.change_role(current_user, user, form.role.data, org)
+        except ValidationFailed as problem:
+            db.session.rollback()
+            getattr(form, problem.field or "role").errors.append(problem.message)
+        else:
+            db.session.commit()
+            if user.awaiting_confirmation:
+                return render_template("admin/awaiting_confirmation.html", user=user, reset=True)
+            flash(_("Account %(name)s is saved.", name=user.username), "success")
+            return redirect(url_for("admin.account_list"))
+    return render_template("admin/account_edit.html", form=form, user=user), 422 if form.errors else 200
 
 
 @bp.route("/organisations", methods=["GET", "POST"])
@@ -136,29 +186,40 @@ def organisation_list():
             status = 422
         else:
             db.session.commit()
-            flash(_("Organisation %(name)s is created.", name=org.name), "success")
+            flash(_("Organisation %(name)s is created.", name=org.name_in(_language())), "success")
             return redirect(url_for("admin.organisation_list"))
     elif form.errors:
         status = 422
     orgs = db.session.scalars(db.select(Organisation).order_by(Organisation.name)).all()
     return render_template("admin/organisations.html", form=form, organisations=orgs,
-                           action_form=ActionForm()), status
+                           action_form=ActionForm(), disable_form=DisableForm(),
+                           language=_language()), status
 
 
-def _target_organisation(org_id: int) -> Organisation:
+def _target_organisation(org_id: int, form=None) -> Organisation:
     org = db.get_or_404(Organisation, org_id)
     policy.require(current_user, "manage_organisation", org)
-    if not ActionForm().validate_on_submit():
+    if not (form or ActionForm()).validate_on_submit():
         abort(400)
     return org
 
 
 @bp.post("/organisations/<int:org_id>/disable")
 def organisation_disable(org_id):
-    org = _target_organisation(org_id)
-    accounts.set_organisation_active(current_user, org, False)
+    org = db.get_or_404(Organisation, org_id)
+    policy.require(current_user, "manage_organisation", org)
+    form = DisableForm()
+    if not form.validate_on_submit():
+        flash(_("Give the reason for disabling this organisation."), "error")
+        return redirect(url_for("admin.organisation_list"))
+    try:
+        accounts.set_organisation_active(current_user, org, False, form.reason.data)
+    except ValidationFailed as problem:
+        db.session.rollback()
+        flash(problem.message, "error")
+        return redirect(url_for("admin.organisation_list"))
     db.session.commit()
-    flash(_("Organisation %(name)s is disabled; its members are signed out.", name=org.name),
+    flash(_("Organisation %(name)s is disabled; its members are signed out.", name=org.name_in(_language())),
           "success")
     return redirect(url_for("admin.organisation_list"))
 
@@ -168,5 +229,5 @@ def organisation_enable(org_id):
     org = _target_organisation(org_id)
     accounts.set_organisation_active(current_user, org, True)
     db.session.commit()
-    flash(_("Organisation %(name)s is enabled.", name=org.name), "success")
+    flash(_("Organisation %(name)s is enabled.", name=org.name_in(_language())), "success")
     return redirect(url_for("admin.organisation_list"))

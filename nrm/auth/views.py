@@ -3,6 +3,7 @@
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
@@ -33,6 +34,9 @@ def _go_on(stage: str):
     return redirect(url_for(STAGE_ENDPOINTS[stage]))
 
 
+CODE_LOCKED = _l("Too many wrong codes: this account is locked. Your administrator can unlock it.")
+
+
 def _locked_message(until):
     return _("Too many failed attempts: this account is locked until %(time)s. "
              "Try again then, or ask your administrator to unlock it.",
@@ -58,6 +62,11 @@ def login():
             flash(_locked_message(result.locked_until), "error")
         elif result.disabled:
             flash(_("This account is disabled. Contact your administrator."), "error")
+        elif result.code_locked:
+            flash(CODE_LOCKED, "error")
+        elif result.unconfirmed:
+            flash(_("This account is waiting to be confirmed by a coordinator or a colleague of your "
+                    "organisation. They will give you your one-time password."), "error")
         else:
             flash(_("The user name or password is not correct."), "error")
         form.password.data = ""
@@ -92,8 +101,8 @@ def enrol():
         if result.stage:
             flash(_("Two-step verification is on for your account."), "success")
             return _go_on(result.stage)
-        if result.locked_until:
-            flash(_locked_message(result.locked_until), "error")
+        if result.code_locked or result.locked_until:
+            flash(CODE_LOCKED if result.code_locked else _locked_message(result.locked_until), "error")
             return redirect(url_for("auth.login"))
         form.code.errors.append(_("This code is not correct or was already used. "
                                   "Wait for the next code and try again."))
@@ -113,8 +122,8 @@ def second_factor():
         result = accounts.second_factor(record, form.code.data)
         if result.stage:
             return _go_on(result.stage)
-        if result.locked_until:
-            flash(_locked_message(result.locked_until), "error")
+        if result.code_locked or result.locked_until:
+            flash(CODE_LOCKED if result.code_locked else _locked_message(result.locked_until), "error")
             return redirect(url_for("auth.login"))
         form.code.errors.append(_("This code is not correct or was already used. "
                                   "Wait for the next code and try again."))

@@ -28,6 +28,7 @@ from nrm.services import cases as service
 from nrm.services import letters
 from nrm.services import referrals as referrals_service
 from nrm.views_common import (
+    erased_page,
     organisation_choices,
     organisation_from,
     paged,
@@ -37,8 +38,21 @@ from nrm.views_common import (
 )
 
 
+class _Erased(Exception):
+    def __init__(self, person):
+        self.person = person
+
+
 def _case(case_id: str, action: str = "view_case") -> Case:
-    return record_or_404(Case, case_id, action)
+    case = record_or_404(Case, case_id, action)
+    if case.is_erased:
+        raise _Erased(case.person)
+    return case
+
+
+@bp.errorhandler(_Erased)
+def _erased(error):
+    return erased_page(error.person)
 
 
 def _need_choices():

@@ -1,12 +1,16 @@
 """Home, language and health views."""
 
-from flask import current_app, jsonify, redirect, render_template, session, url_for
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import text
 
+from forms.admin import ActionForm as ConfirmForm
+from forms.admin import ProfileForm
 from forms.auth import LanguageForm
 from nrm.extensions import db
 from nrm.home import bp
+from nrm.models import User
 from nrm.security import policy
 from nrm.services import accounts, notifications
 from nrm.web import safe_next
@@ -23,7 +27,9 @@ def index():
                            can_receive=policy.may(current_user, "list_inbox"),
                            can_coordinate=policy.may(current_user, "view_queue"),
                            can_view_directory=policy.may(current_user, "view_directory"),
-                           can_view_statistics=policy.may(current_user, "view_statistics"))
+                           can_view_statistics=policy.may(current_user, "view_statistics"),
+                           to_confirm=accounts.awaiting(current_user)
+                           if policy.may(current_user, "confirm_account") else [])
 
 
 @bp.route("/notifications")
@@ -56,3 +62,55 @@ def health():
         db.session.rollback()
         return jsonify(status="unavailable"), 503
     return jsonify(status="ok")
+
+
+@bp.get("/accounts/confirm")
+def confirmations():
+    """Accounts that see personal data, created or reset by an administrator, waiting for a second
+    person: a coordinator, or a colleague of the same organisation."""
+    policy.require(current_user, "confirm_account")
+    return render_template("home/confirmations.html", waiting=accounts.awaiting(current_user),
+                           form=ConfirmForm())
+
+
+def _pending(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    policy.require(current_user, "confirm_account", user)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    return user
+
+
+@bp.post("/accounts/confirm/<int:user_id>")
+def confirm_account(user_id):
+    user = _pending(user_id)
+    password = accounts.confirm(current_user, user)
+    db.session.commit()
+    # shown once, in this response only, to the person who hands it over
+    return render_template("home/confirmed.html", user=user, password=password)
+
+
+@bp.post("/accounts/refuse/<int:user_id>")
+def refuse_account(user_id):
+    user = _pending(user_id)
+    accounts.refuse(current_user, user)
+    db.session.commit()
+    flash(_("Account %(name)s is disabled: you did not recognise it. Tell your administrator.",
+            name=user.username), "success")
+    return redirect(url_for("home.confirmations"))
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+def profile():
+    """My name, position, work telephone and e-mail, as referral letters sign them."""
+    policy.require(current_user, "edit_own_profile")
+    form = ProfileForm(obj=None if request.method == "POST" else current_user)
+    if form.validate_on_submit():
+        accounts.update_profile(current_user, current_user,
+                                {name: getattr(form, name).data for name in accounts.PROFILE_FIELDS})
+        db.session.commit()
+        flash(_("Your details are saved."), "success")
+        return redirect(url_for("home.index"))
+    return render_template("home/profile.html", form=form), 422 if form.errors else 200

@@ -2,14 +2,15 @@
 
 from nrm.models.accounts import AuthSession, LoginThrottle, Organisation, User
 from nrm.models.audit import AuditEvent, AuditHead
+from nrm.models.calendar import CalendarDay
 from nrm.models.cases import Attachment, Case, CaseNote, CaseTask, ServiceRecord
 from nrm.models.keys import DataKey
-from nrm.models.people import Person
+from nrm.models.people import AccessNote, Person
 from nrm.models.referrals import Escalation, Identification, JobLock, Notification, Referral
 from nrm.models.screening import CatalogueVersion, Screening
 from nrm.models.statistics import StatPerson, StatReferral
 
-__all__ = ["Attachment", "AuditEvent", "AuditHead", "AuthSession", "Case", "CaseNote", "CaseTask",
-           "CatalogueVersion", "DataKey", "Escalation", "Identification", "JobLock", "LoginThrottle",
-           "Notification", "Organisation", "Person", "Referral", "Screening", "ServiceRecord", "StatPerson",
-           "StatReferral", "User"]
+__all__ = ["AccessNote", "Attachment", "AuditEvent", "AuditHead", "AuthSession", "CalendarDay", "Case",
+           "CaseNote", "CaseTask", "CatalogueVersion", "DataKey", "Escalation", "Identification", "JobLock",
+           "LoginThrottle", "Notification", "Organisation", "Person", "Referral", "Screening",
+           "ServiceRecord", "StatPerson", "StatReferral", "User"]

@@ -1,10 +1,10 @@
 """Organisations, user accounts, server-side sessions and sign-in throttling."""
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy import Date, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from nrm.clock import now
@@ -22,7 +22,11 @@ class Organisation(db.Model):
     kind: Mapped[str] = mapped_column(String(40))
     region: Mapped[str | None] = mapped_column(String(8))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+    # Whether the organisation exists for the system: its accounts sign in only while it is active.
+    # Only an administrator changes it, with a reason (``accounts.set_organisation_active``).
     active: Mapped[bool] = mapped_column(default=True)
+    disabled_reason: Mapped[str | None] = mapped_column(String(300))
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     is_demo: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
@@ -45,8 +49,26 @@ class Organisation(db.Model):
     phone: Mapped[str | None] = mapped_column(String(80))
     email: Mapped[str | None] = mapped_column(String(200))
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Intake is not access: whether the routing engine proposes this organisation and officers may
+    # send to it. A coordinator pauses intake (with a reason, optionally until a date); its staff
+    # keep working on their open cases.
+    accepts_referrals: Mapped[bool] = mapped_column(default=True)
+    intake_paused_reason: Mapped[str | None] = mapped_column(String(300))
+    intake_paused_until: Mapped[date | None] = mapped_column(Date)
 
     parent: Mapped["Organisation | None"] = relationship(remote_side=[id])
+
+    def receives_referrals(self, on: date | None = None) -> bool:
+        """Active, in the directory and taking referrals (on ``on``, a local date: a pause with an
+        end date is over from that date)."""
+        if not (self.active and self.in_directory):
+            return False
+        if self.accepts_referrals:
+            return True
+        return bool(on and self.intake_paused_until and on >= self.intake_paused_until)
+
+    def receives(self, service: str, on: date | None = None) -> bool:
+        return self.receives_referrals(on) and service in self.service_list()
 
     def name_in(self, language: str) -> str:
         names = json.loads(self.names) if self.names else {}
@@ -93,10 +115,24 @@ class User(UserMixin, db.Model):
     language: Mapped[str | None] = mapped_column(String(8))
     # work address for notification e-mails (optional; they never carry personal data)
     email: Mapped[str | None] = mapped_column(String(200))
+    # who the person is at work, as letters and the directory show it (the officer's signature)
+    full_name: Mapped[str | None] = mapped_column(String(200))
+    position: Mapped[str | None] = mapped_column(String(200))
+    work_phone: Mapped[str | None] = mapped_column(String(80))
     active: Mapped[bool] = mapped_column(default=True)
     is_demo: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Separation of duties: an account that sees personal data, created or reset by an
+    # administrator, signs in only once a second person has confirmed it (nrm.services.accounts).
+    confirmation_required: Mapped[bool] = mapped_column(default=False)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # Wrong second-factor codes, counted per account across every pending sign-in over a long
+    # window; at the limit the account is locked until an administrator unlocks it.
+    totp_failures: Mapped[int] = mapped_column(default=0)
+    totp_failures_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     organisation: Mapped[Organisation] = relationship()
 
@@ -113,6 +149,10 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login
         return bool(self.active and self.organisation.active)
+
+    @property
+    def awaiting_confirmation(self) -> bool:
+        return bool(self.confirmation_required and self.confirmed_at is None)
 
 
 class AuthSession(db.Model):
@@ -141,7 +181,8 @@ class AuthSession(db.Model):
 class LoginThrottle(db.Model):
     """Failed sign-in attempts per username (known or not, so the lock reveals nothing).
 
-    ``name_hash`` is a SHA-256 of the normalised username typed, not a user id.
+    ``name_hash`` is a keyed HMAC (``nrm.security.pseudonyms``, key outside the database) of the
+    normalised text typed as a user name, not a user id: without the key nobody can test a guess.
     """
 
     __tablename__ = "login_throttle"

@@ -22,8 +22,8 @@ class Person(Sealable, db.Model):
     data_key_id: Mapped[str] = mapped_column(ForeignKey("data_key.id"))
     # the organisation that first recorded the person (scope of the access policy)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
-    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime("hour"), default=now)
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime("hour"))
     erasure_reason: Mapped[str | None] = mapped_column(String(32))
 
     _given_name: Mapped[bytes | None] = mapped_column("given_name", LargeBinary)
@@ -52,3 +52,22 @@ class Person(Sealable, db.Model):
 
     IDENTITY_FIELDS = ("given_name", "family_name", "patronymic", "other_names", "birth_date",
                        "document_number", "document_country", "contact")
+
+
+class AccessNote(Sealable, db.Model):
+    """The written details a coordinator gives when opening a person's data with a reason: sealed
+    under the person's key and shown to auditors beside the flagged audit event, whose object it
+    is (``access_note:<id>``). Erasing the person shreds it with the rest."""
+
+    __tablename__ = "access_note"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    data_key_id: Mapped[str] = mapped_column(ForeignKey("data_key.id"))
+    person_id: Mapped[str] = mapped_column(ForeignKey("person.id"), index=True)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    reason: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime("minute"), default=now)
+    _details: Mapped[bytes | None] = mapped_column("details", LargeBinary)
+    details = Sealed("_details")
+
+    data_key: Mapped[DataKey] = relationship()

@@ -38,31 +38,35 @@ class Referral(Sealable, db.Model):
     state: Mapped[str] = mapped_column(String(16), default="proposed")
     urgent: Mapped[bool] = mapped_column(default=False)
     non_punishment: Mapped[bool] = mapped_column(default=False)
-    legal_aid_categories: Mapped[str | None] = mapped_column(String(32))
     routing_note: Mapped[str | None] = mapped_column(String(32))
     reason_code: Mapped[str | None] = mapped_column(String(32))  # remove / decline / withdraw reason
     deadline_hours: Mapped[int | None]
     clock: Mapped[str | None] = mapped_column(String(40))
     rerouted_from_id: Mapped[str | None] = mapped_column(ForeignKey("referral.id"))
 
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    # times to the minute: the shortest clock is counted in hours (urgent acknowledgement, 4 h)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime("minute"), default=now)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime("minute"))
     sent_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
-    acknowledge_due: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    accept_due: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    acknowledge_due: Mapped[datetime | None] = mapped_column(UTCDateTime("minute"))
+    accept_due: Mapped[datetime | None] = mapped_column(UTCDateTime("minute"))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime("minute"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime("minute"))
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
-    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)   # removed or withdrawn
-    hold_released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime("minute"))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime("minute"))   # removed or withdrawn
+    hold_released_at: Mapped[datetime | None] = mapped_column(UTCDateTime("minute"))
     hold_released_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
-    # analytic columns (coarse): statistics by service, outcome, region and year
-    year: Mapped[int | None]
+    # the region where the person will stay (ISO 3166-2:KG): the coordinators' queue is worked
+    # region by region (docs/threat-model.md says why it stays plain)
     region: Mapped[str | None] = mapped_column(String(8))
 
+    # legal aid categories of the State Legal Aid Act (6 child, 11 foreign, 13 unidentified): sealed,
+    # since they say who the person is
+    _legal_aid: Mapped[bytes | None] = mapped_column("legal_aid_categories", LargeBinary)
+    legal_aid_categories = Sealed("_legal_aid")
     _payload: Mapped[bytes | None] = mapped_column("payload", LargeBinary)
     payload_json = Sealed("_payload")
     _reason: Mapped[bytes | None] = mapped_column("reason", LargeBinary)   # free text beside reason_code
@@ -93,13 +97,10 @@ class Identification(Sealable, db.Model):
     person_id: Mapped[str] = mapped_column(ForeignKey("person.id"))
     screening_id: Mapped[str] = mapped_column(ForeignKey("screening.id"), unique=True)
     status: Mapped[str] = mapped_column(String(40))
-    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
-    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime("hour"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime("hour"), default=now)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime("hour"))
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
-    # analytic columns
-    year: Mapped[int | None]
-    region: Mapped[str | None] = mapped_column(String(8))
 
     _reasons: Mapped[bytes | None] = mapped_column("reasons", LargeBinary)
     reasons = Sealed("_reasons")
@@ -119,8 +120,8 @@ class Escalation(db.Model):
     kind: Mapped[str] = mapped_column(String(40))        # acknowledgement_overdue, acceptance_overdue, ...
     subject_type: Mapped[str] = mapped_column(String(24))
     subject_id: Mapped[str] = mapped_column(String(32))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
-    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime("minute"), default=now)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime("minute"))
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
     __table_args__ = (UniqueConstraint("kind", "subject_type", "subject_id", name="uq_escalation_subject"),)
@@ -136,7 +137,7 @@ class Notification(db.Model):
     kind: Mapped[str] = mapped_column(String(40))
     subject_type: Mapped[str] = mapped_column(String(24))
     subject_id: Mapped[str] = mapped_column(String(32))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime("minute"), default=now)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -1,7 +1,7 @@
 """Screenings and the catalogue versions they were made under.
 
-A screening is sealed under its person's data key (erasing the person shreds it too). Only coarse,
-non-personal fields are plain: status, result, the analytic columns that statistics read.
+A screening is sealed under its person's data key (erasing the person shreds it too). Only what
+lists and clocks need is plain: status, step, result, organisation, officer, times to the hour.
 """
 
 from datetime import datetime
@@ -30,6 +30,11 @@ class CatalogueVersion(db.Model):
 
 
 class Screening(Sealable, db.Model):
+    """A screening. Plain columns are only what work lists and clocks need: status, step, result,
+    organisation, officer and times (to the hour). Everything that describes the person — the
+    interview language, the coarse profile (sex, age band, citizenship, exploitation) and the
+    answers — is sealed; the statistics facts carry the profile under a key nobody can join."""
+
     __tablename__ = "screening"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -40,38 +45,27 @@ class Screening(Sealable, db.Model):
     script_id: Mapped[str] = mapped_column(String(40))
     script_version_id: Mapped[str] = mapped_column(ForeignKey("catalogue_version.id"))
     criteria_version_id: Mapped[str] = mapped_column(ForeignKey("catalogue_version.id"))
-    interview_language: Mapped[str] = mapped_column(String(8))
     status: Mapped[str] = mapped_column(String(16), default="draft")  # draft | submitted
     current_step: Mapped[str | None] = mapped_column(String(64))
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
-    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime("hour"), default=now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime("hour"), default=now)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime("hour"))
 
+    _interview_language: Mapped[bytes | None] = mapped_column("interview_language", LargeBinary)
+    interview_language = Sealed("_interview_language")
     _answers: Mapped[bytes | None] = mapped_column("answers", LargeBinary)
     answers_json = Sealed("_answers")
     _assessment: Mapped[bytes | None] = mapped_column("assessment", LargeBinary)
     assessment_json = Sealed("_assessment")
     _justification: Mapped[bytes | None] = mapped_column("justification", LargeBinary)
     justification = Sealed("_justification")
+    # the coarse codes that work lists show and statistics count (nrm.services.screening.profile)
+    _profile: Mapped[bytes | None] = mapped_column("profile", LargeBinary)
+    profile_json = Sealed("_profile")
 
     # the engine's result and the officer's view of it (both kept)
     result: Mapped[str | None] = mapped_column(String(20))
-    child_rule: Mapped[bool | None]
     officer_result: Mapped[str | None] = mapped_column(String(20))
-
-    # analytic columns: coarse, never personal (statistics read these alone)
-    year: Mapped[int | None]
-    quarter: Mapped[int | None]
-    region: Mapped[str | None] = mapped_column(String(8))
-    sex: Mapped[str | None] = mapped_column(String(24))
-    age_band: Mapped[str | None] = mapped_column(String(8))
-    minor: Mapped[bool | None]
-    citizenship_group: Mapped[str | None] = mapped_column(String(16))
-    exploitation_types: Mapped[str | None] = mapped_column(String(255))
-    exploitation_country: Mapped[str | None] = mapped_column(String(16))
-    agency_kind: Mapped[str | None] = mapped_column(String(40))
-    consent_services: Mapped[bool | None]
-    consent_statistics: Mapped[bool | None]
 
     person: Mapped[Person] = relationship()
     data_key: Mapped[DataKey] = relationship()

@@ -1,8 +1,14 @@
 """The statistics fact tables: one narrow row per counted person and per sent referral, holding
-only coarse codes (the analytic columns). Statistics read these tables alone — never the vault,
-never a sealed column — and they are kept up to date in the same transaction as the records they
-describe (``nrm.services.statistics``). They have no foreign keys on purpose: when retention or
-erasure removes a person's records, the anonymous count stays.
+only coarse codes. Statistics read these tables alone — never the vault, never a sealed column —
+and they are kept up to date in the same transaction as the records they describe
+(``nrm.services.statistics``).
+
+They are the only place where a person's coarse codes (sex, age band, citizenship, exploitation)
+are stored in plain, and nothing joins them to a record: a row's key is a keyed HMAC of the
+screening's (or referral's) id under a key kept outside the database (``nrm.security.pseudonyms``),
+so the application finds its own row again while a reader of a database dump cannot tell whose row
+it is. They have no foreign keys and no time finer than the year: when retention or erasure removes
+a person's records, the anonymous count stays.
 """
 
 from sqlalchemy import Index, Integer, String
@@ -11,7 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from nrm.extensions import db
 
 # the person-level dimensions, shared by both tables (a referral is counted with its person's)
-PERSON_COLUMNS = ("year", "quarter", "region", "sex", "age_band", "minor", "citizenship", "exploitation",
+PERSON_COLUMNS = ("year", "region", "sex", "age_band", "minor", "citizenship", "exploitation",
                   "exploitation_country", "agency", "result", "decision", "case_status")
 
 
@@ -20,9 +26,8 @@ class StatPerson(db.Model):
 
     __tablename__ = "stat_person"
 
-    screening_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)   # pseudonym of the screening id
     year: Mapped[int] = mapped_column(Integer)
-    quarter: Mapped[str] = mapped_column(String(8))          # "2025-Q3"
     region: Mapped[str] = mapped_column(String(8))
     sex: Mapped[str] = mapped_column(String(24))
     age_band: Mapped[str] = mapped_column(String(8))
@@ -44,10 +49,9 @@ class StatReferral(db.Model):
 
     __tablename__ = "stat_referral"
 
-    referral_id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    screening_id: Mapped[str] = mapped_column(String(32), index=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)   # pseudonym of the referral id
+    person_key: Mapped[str] = mapped_column(String(64), index=True)  # its person's StatPerson key
     year: Mapped[int] = mapped_column(Integer)
-    quarter: Mapped[str] = mapped_column(String(8))
     region: Mapped[str] = mapped_column(String(8))
     sex: Mapped[str] = mapped_column(String(24))
     age_band: Mapped[str] = mapped_column(String(8))

@@ -21,17 +21,41 @@ from nrm.referrals import bp
 from nrm.security import audit, policy
 from nrm.services import letters
 from nrm.services import referrals as service
-from nrm.views_common import organisation_from, page_number, paged, reason_choices, record_or_404, refused
+from nrm.views_common import (
+    erased_page,
+    organisation_from,
+    page_number,
+    paged,
+    reason_choices,
+    record_or_404,
+    refused,
+)
 
 LETTER_LANGUAGES = ("ky", "ru", "en")
 
 
+class _Erased(Exception):
+    def __init__(self, person):
+        self.person = person
+
+
 def _referral(referral_id: str, action: str) -> Referral:
-    return record_or_404(Referral, referral_id, action)
+    referral = record_or_404(Referral, referral_id, action)
+    if referral.is_erased:
+        raise _Erased(referral.person)
+    return referral
 
 
 def _screening(screening_id: str) -> Screening:
-    return record_or_404(Screening, screening_id, "manage_proposals")
+    screening = record_or_404(Screening, screening_id, "manage_proposals")
+    if screening.is_erased:
+        raise _Erased(screening.person)
+    return screening
+
+
+@bp.errorhandler(_Erased)
+def _erased(error):
+    return erased_page(error.person)
 
 
 def _language() -> str:

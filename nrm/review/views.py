@@ -1,6 +1,7 @@
 """The coordinator's workspace. The queue and the case summaries show codes, organisations and
 clocks — never a name. Personal data opens only through ``access`` with a stated reason, recorded
-in the trail as a flagged event (``person.view_with_reason.<reason>``)."""
+in the trail as a flagged event (``person.view_with_reason.<reason>``) whose object is the sealed
+note of the details the coordinator wrote (``access_note:<id>``, shown to auditors)."""
 
 import json
 
@@ -19,10 +20,11 @@ from forms.referrals import (
     ReasonForm,
 )
 from nrm import labels
-from nrm.clock import now
+from nrm.clock import now, today
 from nrm.core import lifecycle
 from nrm.core.reference import REGIONS
 from nrm.core.routing import SERVICE_TYPES
+from nrm.errors import ValidationFailed
 from nrm.extensions import db
 from nrm.models import Case, Escalation, Identification, Organisation, Person, Referral, Screening
 from nrm.models.people import ERASURE_REASONS
@@ -32,6 +34,7 @@ from nrm.services import directory, people
 from nrm.services import referrals as service
 from nrm.services import screening as screenings
 from nrm.views_common import (
+    erased_page,
     organisation_choices,
     organisation_from,
     paged,
@@ -265,6 +268,8 @@ def _identification(identification_id: str) -> Identification:
 
 def _render_identification(record: Identification, form: DecisionForm, status: int = 200):
     screening = record.screening
+    if screening.is_erased:
+        return erased_page(screening.person)
     criteria, _script = screenings.catalogue_of(screening)
     assessment = json.loads(screening.assessment_json or "{}") if not screening.is_erased else {}
     audit.record("identification.view", object_type="identification", object_id=record.id)
@@ -357,15 +362,18 @@ def _access_label(code):
 @bp.route("/people/<person_id>/access", methods=["GET", "POST"])
 def access(person_id):
     person = _person(person_id)
+    if person.is_erased:
+        return erased_page(person)
     form = _access_form()
     if request.method == "GET" or not form.validate_on_submit():
         return render_template(
             "review/access.html", person=person, form=form
         ), 422 if request.method == "POST" else 200
+    note = people.record_access(current_user, person, form.reason.data, form.details.data)
     audit.record(
         f"person.view_with_reason.{form.reason.data}",
-        object_type="person",
-        object_id=person.id,
+        object_type="access_note",
+        object_id=note.id,
         outcome="flagged",
     )
     db.session.commit()
@@ -447,7 +455,9 @@ def _directory_form(org: Organisation | None, formdata=None):
             "address": org.address,
             "phone": org.phone,
             "email": org.email,
-            "active": org.active,
+            "accepts_referrals": org.accepts_referrals,
+            "intake_paused_reason": org.intake_paused_reason,
+            "intake_paused_until": org.intake_paused_until,
         }
     form = DirectoryForm(formdata=formdata, data=data)
     form.services.choices = [(s, str(labels.SERVICE_LABELS[s])) for s in SERVICE_TYPES]
@@ -474,24 +484,33 @@ def directory_edit(org_id):
             and form.min_age.data > form.max_age.data
         ):
             form.max_age.errors.append(_("The maximum age must not be below the minimum age."))
+        elif form.intake_paused_until.data and form.intake_paused_until.data <= today():
+            form.intake_paused_until.errors.append(_("Give a date after today, or leave it empty."))
         else:
-            directory.update(
-                current_user,
-                org,
-                services=form.services.data,
-                serves_regions=form.serves_regions.data,
-                accepts_sex=form.accepts_sex.data,
-                min_age=form.min_age.data,
-                max_age=form.max_age.data,
-                capacity=form.capacity.data,
-                address=(form.address.data or "").strip() or None,
-                phone=(form.phone.data or "").strip() or None,
-                email=(form.email.data or "").strip() or None,
-                active=form.active.data,
-            )
-            db.session.commit()
-            flash(_("Directory entry saved."), "success")
-            return redirect(url_for("review.directory_index"))
+            try:
+                directory.update(
+                    current_user,
+                    org,
+                    services=form.services.data,
+                    serves_regions=form.serves_regions.data,
+                    accepts_sex=form.accepts_sex.data,
+                    min_age=form.min_age.data,
+                    max_age=form.max_age.data,
+                    capacity=form.capacity.data,
+                    address=(form.address.data or "").strip() or None,
+                    phone=(form.phone.data or "").strip() or None,
+                    email=(form.email.data or "").strip() or None,
+                    accepts_referrals=form.accepts_referrals.data,
+                    intake_paused_reason=(form.intake_paused_reason.data or "").strip() or None,
+                    intake_paused_until=form.intake_paused_until.data,
+                )
+            except ValidationFailed as problem:
+                db.session.rollback()
+                getattr(form, problem.field).errors.append(problem.message)
+            else:
+                db.session.commit()
+                flash(_("Directory entry saved."), "success")
+                return redirect(url_for("review.directory_index"))
     return render_template(
         "review/directory_edit.html", org=org, form=form, language=_language()
     ), 422 if form.errors else 200

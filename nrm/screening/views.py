@@ -21,7 +21,7 @@ from nrm.screening import bp
 from nrm.security import audit, policy
 from nrm.services import referrals
 from nrm.services import screening as service
-from nrm.views_common import record_or_404
+from nrm.views_common import erased_page, record_or_404
 
 SCRIPT_LANGUAGES = ("ky", "ru", "en")  # languages the SOP texts exist in (others: interpreter)
 RESULTS = (PRESUMED, POSSIBLE, "no_indicators")
@@ -31,8 +31,23 @@ def _officer_language() -> str:
     return str(get_locale())
 
 
+class _Erased(Exception):
+    """The person of this screening was erased: every page of it says so (views_common.erased_page)."""
+
+    def __init__(self, person):
+        self.person = person
+
+
 def _screening(screening_id: str, action: str) -> Screening:
-    return record_or_404(Screening, screening_id, action)
+    screening = record_or_404(Screening, screening_id, action)
+    if screening.is_erased:
+        raise _Erased(screening.person)
+    return screening
+
+
+@bp.errorhandler(_Erased)
+def _erased(error):
+    return erased_page(error.person)
 
 
 def _viewed(screening: Screening) -> None:

@@ -28,6 +28,23 @@ def _manage_organisation(user, org=None):
     return user.role == ADMIN and (org is None or org.id != user.organisation_id)
 
 
+# Roles whose accounts see personal data (nrm.services.accounts.PERSONAL_DATA_ROLES).
+PERSONAL_DATA_ROLES = ("screening_officer", "case_worker", "coordinator")
+
+
+def _confirm_account(user, target=None):
+    """A second person confirms an account that sees personal data: a coordinator, or a confirmed
+    colleague of the same organisation in such a role — never the account itself, never an
+    administrator."""
+    if user.role not in PERSONAL_DATA_ROLES or getattr(user, "awaiting_confirmation", False):
+        return False
+    if target is None:
+        return True
+    if not target.awaiting_confirmation or target.id == user.id:
+        return False
+    return user.role == "coordinator" or target.organisation_id == user.organisation_id
+
+
 def _screening_of_own_organisation(user, screening=None):
     return user.role == "screening_officer" and (
         screening is None or screening.organisation_id == user.organisation_id)
@@ -93,6 +110,8 @@ RULES = {
     "list_organisations": _role(ADMIN),
     "manage_organisation": _manage_organisation,
     "view_audit_trail": _role("auditor"),
+    # the sealed details of a coordinator's reasoned access, shown beside its flagged event
+    "view_access_note": _role("auditor"),
     # screenings: officers of the organisation that made them (coordinators' reasoned access and
     # case workers' minimised view come with referrals and cases)
     "list_screenings": _role("screening_officer"),
@@ -122,6 +141,8 @@ RULES = {
     "edit_directory": _role("coordinator"),
     "view_directory": _role("coordinator", ADMIN),
     "view_notifications": lambda user, obj=None: True,
+    "edit_own_profile": lambda user, obj=None: True,
+    "confirm_account": _confirm_account,
     # anonymised statistics: prosecutors/analysts and coordinators (tables only, never a row)
     "view_statistics": _role("analyst", "coordinator"),
     "export_statistics": _role("analyst", "coordinator"),

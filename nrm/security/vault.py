@@ -22,8 +22,6 @@ dropped or truncated unnoticed.
 Never Fernet (no associated data) and never a fixed IV.
 """
 
-import hashlib
-import hmac
 import os
 import struct
 import time
@@ -31,9 +29,7 @@ from datetime import date
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 
 from nrm.clock import now
@@ -288,15 +284,10 @@ class Sealable:
 # ------------------------------------------------------------------ blind indexes
 
 def blind_index(purpose: str, normalised: str | None) -> str | None:
-    """Keyed HMAC of a normalised identifier; the key is derived per purpose with HKDF."""
-    if not normalised:
-        return None
-    cache = current_app.extensions.setdefault("nrm_index_subkeys", {})
-    if purpose not in cache:
-        cache[purpose] = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-                              info=f"nrm blind index v1: {purpose}".encode()).derive(
-                                  current_app.extensions["nrm_index_key"])
-    return hmac.new(cache[purpose], normalised.encode("utf-8"), hashlib.sha256).hexdigest()
+    """Keyed HMAC of a normalised identifier (``nrm.security.pseudonyms``)."""
+    from nrm.security.pseudonyms import pseudonym
+
+    return pseudonym(purpose, normalised)
 
 
 # ------------------------------------------------------------------ sealed files

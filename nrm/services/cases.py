@@ -7,13 +7,13 @@ from datetime import date
 
 from flask import current_app
 
-from nrm.clock import now
-from nrm.core import clocks as clk
+from nrm.clock import now, today
 from nrm.core import lifecycle
 from nrm.extensions import db
 from nrm.models import Attachment, Case, CaseNote, CaseTask, Organisation, Referral, Screening, ServiceRecord
 from nrm.models.cases import NEEDS
 from nrm.security import audit, vault
+from nrm.services import calendar
 
 INTAKE_FIELDS = ("arrival_date", "accommodation", "interpreter_arranged", "safety_concerns", "notes")
 
@@ -38,10 +38,8 @@ def open_case(actor, referral: Referral) -> Case:
         status="Active",
         opened_at=at,
         opened_by_id=actor.id,
-        reflection_ends_at=clk.due(started, "reflection_period_days", clocks()),
-        next_review_at=clk.due(at, "case_review_days", clocks()),
-        year=at.year,
-        region=referral.region,
+        reflection_ends_at=calendar.due(started, "reflection_period_days"),
+        next_review_at=calendar.due(at, "case_review_days"),
     )
     case.intake_json = json.dumps({}, ensure_ascii=False)
     case.needs_json = json.dumps({}, ensure_ascii=False)
@@ -112,7 +110,7 @@ def record_service(actor, case: Case, need: str, delivered_on: date, note: str |
     _require_open(case)
     if need not in NEEDS:
         raise ValueError("unknown need")
-    if delivered_on > now().date():
+    if delivered_on > today():
         raise ValueError("a service cannot be delivered in the future")
     record = ServiceRecord(
         case_id=case.id,
@@ -159,22 +157,28 @@ def add_attachment(actor, case: Case, filename: str, stream) -> Attachment:
         content_type="application/octet-stream",
         size=0,
     )
-    attachment.filename = _safe_name(filename)
     target = attachment_path(attachment.id)
     content_type, size = vault.seal_file(
         attachment, "content", stream, target, current_app.config["ATTACHMENT_MAX_BYTES"]
     )
     attachment.content_type, attachment.size = content_type, size
+    # the name keeps the extension of what the file really is: a PNG sent as "x.html" is "x.png"
+    attachment.filename = _safe_name(filename, content_type)
     db.session.add(attachment)
     db.session.flush()
     audit.record("case.attachment_add", object_type="case", object_id=case.id, actor=actor)
     return attachment
 
 
-def _safe_name(filename: str) -> str:
+EXTENSIONS = {"application/pdf": ".pdf", "image/png": ".png", "image/jpeg": ".jpg"}
+
+
+def _safe_name(filename: str, content_type: str) -> str:
     name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
     name = "".join(ch for ch in name if ch.isprintable() and ch not in '<>:"|?*')
-    return (name or "attachment")[:120]
+    stem = name.rsplit(".", 1)[0] if "." in name.lstrip(".") else name
+    stem = stem.strip(" .")[:110] or "attachment"
+    return stem + EXTENSIONS.get(content_type, "")
 
 
 def open_attachment(attachment: Attachment):
@@ -183,7 +187,7 @@ def open_attachment(attachment: Attachment):
 
 def mark_reviewed(actor, case: Case) -> None:
     _require_open(case)
-    case.next_review_at = clk.due(now(), "case_review_days", clocks())
+    case.next_review_at = calendar.due(now(), "case_review_days")
     audit.record("case.review", object_type="case", object_id=case.id, actor=actor)
 
 
@@ -211,8 +215,9 @@ def transfer(actor, case: Case, organisation: Organisation, note: str):
     from nrm.services import referrals
 
     referral = case.referral
-    if organisation.id == case.organisation_id or referral.service not in organisation.service_list():
+    if organisation.id == case.organisation_id:
         raise lifecycle.IllegalTransition("service_not_offered")
+    referrals.require_recipient(organisation, referral.service)
     if not (note or "").strip():
         raise lifecycle.IllegalTransition("reason_required")
     case.status = lifecycle.case(case.status, "transfer")

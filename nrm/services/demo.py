@@ -23,7 +23,7 @@ from nrm.core import demo as core
 from nrm.core.reference import ROLE_ORGANISATION_KINDS
 from nrm.extensions import db
 from nrm.models import Identification, Organisation, Referral, User
-from nrm.services import accounts, cases, people, referrals, screening
+from nrm.services import accounts, calendar, cases, people, referrals, screening
 
 PREFIX = "demo-data"
 NEEDS = ("medical", "psychological", "legal", "shelter", "documents", "family_contact",
@@ -214,12 +214,12 @@ class _Batch:
             if self.rows[name]:
                 db.session.execute(insert(getattr(models, name)), self.rows[name])
         audit.record_many(sorted(self.events, key=lambda e: e["at"]))
-        statistics.refresh(self.screenings)
+        statistics.record_people(self.screenings)
+        statistics.refresh([sid for sid, _profile, _result in self.screenings])
 
 
 def _bulk_one(batch: _Batch, ctx: dict, actors: Actors, box: dict, p: core.Profile) -> None:
     """What ``_one`` does through the services, as rows: the same engines, vault and clocks."""
-    from nrm.core import clocks as clk
     from nrm.core import lifecycle
     from nrm.core import routing as rt
     from nrm.core import screening as sc
@@ -241,17 +241,16 @@ def _bulk_one(batch: _Batch, ctx: dict, actors: Actors, box: dict, p: core.Profi
         officer_id=officer.id, script_id=script.id, script_version_id=ctx["versions"][p.agency],
         criteria_version_id=ctx["criteria_version"], interview_language=p.language if p.language in
         ("ky", "ru", "en") else "ru", status="submitted", current_step=script.steps[-1].id, started_at=at,
-        updated_at=submitted, submitted_at=submitted, agency_kind=officer.organisation.kind)
+        updated_at=submitted, submitted_at=submitted)
     record.answers_json = json.dumps(given, ensure_ascii=False)
     outcome, values = screening.assessment_of(ctx["criteria"], script, given)
     record.result = record.officer_result = outcome.result
-    record.child_rule = outcome.child
     record.assessment_json = screening.assessment_document(outcome)
-    for name, value in screening.analytic_columns(values, outcome, submitted).items():
-        setattr(record, name, value)
+    coarse = screening.profile_of(values, outcome, officer.organisation.kind, submitted)
+    record.profile_json = json.dumps(coarse)
     batch.add(data_key)
     batch.add(person)
-    batch.screenings.append(record.id)
+    batch.screenings.append((record.id, coarse, record.officer_result))
     for action, when, object_type, object_id in (
             ("person.create", at, "person", person.id), ("screening.create", at, "screening", record.id),
             ("person.update", at, "person", person.id),
@@ -272,9 +271,8 @@ def _bulk_one(batch: _Batch, ctx: dict, actors: Actors, box: dict, p: core.Profi
         if not referral.hold and referral.organisation_id is not None:
             referral.state = "sent"
             referral.sent_at, referral.sent_by_id = submitted, officer.id
-            referral.acknowledge_due = clk.due(submitted, referral.clock or "acknowledgement_hours",
-                                               ctx["clocks"], ctx["holidays"])
-            referral.accept_due = clk.due(submitted, "acceptance_hours", ctx["clocks"], ctx["holidays"])
+            referral.acknowledge_due = calendar.due(submitted, referral.clock or "acknowledgement_hours")
+            referral.accept_due = calendar.due(submitted, "acceptance_hours")
             referral.payload_json = json.dumps(referrals.payload_from(
                 referral, values, current, person, reference, facts.citizenship), ensure_ascii=False)
             batch.event("referral.send", submitted, officer, "referral", referral.id)
@@ -283,8 +281,8 @@ def _bulk_one(batch: _Batch, ctx: dict, actors: Actors, box: dict, p: core.Profi
     if outcome.result == "presumed_victim":
         identification = Identification(
             id=new_id(), data_key=data_key, person_id=person.id, screening_id=record.id,
-            status=lifecycle.POSSIBLE_VICTIM, created_at=submitted, year=record.year, region=record.region,
-            due_at=clk.due(submitted, "identification_decision_working_days", ctx["clocks"], ctx["holidays"]))
+            status=lifecycle.POSSIBLE_VICTIM, created_at=submitted,
+            due_at=calendar.due(submitted, "identification_decision_working_days"))
         batch.event("identification.open", submitted, officer, "identification", identification.id)
     coordinator = actors.coordinator()
     answered = p.when + timedelta(hours=20)
@@ -309,9 +307,9 @@ def _bulk_one(batch: _Batch, ctx: dict, actors: Actors, box: dict, p: core.Profi
             continue
         case = Case(id=new_id(), data_key=data_key, person_id=person.id, referral_id=referral.id,
                     organisation_id=referral.organisation_id, status="Active", opened_at=answered,
-                    opened_by_id=receiver.id, year=answered.year, region=referral.region,
-                    reflection_ends_at=clk.due(submitted, "reflection_period_days", ctx["clocks"]),
-                    next_review_at=clk.due(answered, "case_review_days", ctx["clocks"]))
+                    opened_by_id=receiver.id,
+                    reflection_ends_at=calendar.due(submitted, "reflection_period_days"),
+                    next_review_at=calendar.due(answered, "case_review_days"))
         case.intake_json = json.dumps({}, ensure_ascii=False)
         case.needs_json = json.dumps({}, ensure_ascii=False)
         batch.event("case.open", answered, receiver, "case", case.id)
@@ -354,7 +352,7 @@ def generate_bulk(n: int, seed: int, progress=None, batch_size: int = 2000) -> d
         raise RuntimeError("the directory of services is empty: run `flask --app nrm init` first")
     actors = Actors()
     ctx = {"scripts": {}, "versions": {}, "orgs": orgs, "by_id": {o.id: o for o in orgs.values()},
-           "routing": referrals.routing(), "clocks": referrals.clocks(), "holidays": referrals.holidays()}
+           "routing": referrals.routing(), "clocks": referrals.clocks()}
     for agency in KINDS["screening_officer"]:
         if agency in core.AGENCY_WEIGHTS:
             officer = actors.officer(agency)

@@ -9,16 +9,21 @@ as directory entries, filling only fields that are empty: what a coordinator cha
 import json
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import func
 
-from nrm.clock import now
+from nrm.clock import now, today
 from nrm.core import routing as rt
+from nrm.errors import ValidationFailed
 from nrm.extensions import db
 from nrm.models import Case, Organisation
 from nrm.security import audit
 
+# What a coordinator keeps up to date. Intake (accepts_referrals, with a reason and an optional end
+# date) is not access: disabling an organisation, which ends its staff's sessions, is an
+# administrator's act (nrm.services.accounts.set_organisation_active).
 EDITABLE = ("serves_regions", "services", "accepts_sex", "min_age", "max_age", "capacity", "address",
-            "phone", "email", "active")
+            "phone", "email", "accepts_referrals", "intake_paused_reason", "intake_paused_until")
 
 
 def seed(entries=None) -> tuple[int, int]:
@@ -78,7 +83,7 @@ def as_entry(org: Organisation, occupied: int = 0) -> rt.Organisation:
         services=tuple(org.service_list()), region=org.region, serves_regions=tuple(org.region_list()),
         country=org.country, accepts_sex=tuple(s for s in (org.accepts_sex or "").split(",") if s),
         min_age=org.min_age, max_age=org.max_age, capacity=org.capacity, occupied=occupied,
-        post=org.post, resident=org.resident, active=org.active)
+        post=org.post, resident=org.resident, active=org.receives_referrals(today()))
 
 
 def by_code(code: str) -> Organisation | None:
@@ -86,15 +91,25 @@ def by_code(code: str) -> Organisation | None:
 
 
 def update(actor, org: Organisation, **fields) -> None:
-    """A coordinator's change to a directory entry (region split, capacity, profile, contacts)."""
+    """A coordinator's change to a directory entry (region split, capacity, profile, contacts,
+    intake). Pausing intake needs a reason and is its own audit event; resuming clears the pause."""
+    was_accepting = org.accepts_referrals
     for name, value in fields.items():
         if name not in EDITABLE:
             raise ValueError(f"not an editable directory field: {name}")
         if name in ("serves_regions", "services", "accepts_sex") and isinstance(value, (list, tuple)):
             value = ",".join(value) or None
         setattr(org, name, value)
+    if org.accepts_referrals:
+        org.intake_paused_reason = org.intake_paused_until = None
+    elif not (org.intake_paused_reason or "").strip():
+        raise ValidationFailed(_("Say why this organisation is not taking referrals."),
+                               field="intake_paused_reason")
     org.updated_at = now()
     audit.record("directory.update", object_type="organisation", object_id=str(org.id), actor=actor)
+    if was_accepting != org.accepts_referrals:
+        audit.record("directory.intake_resumed" if org.accepts_referrals else "directory.intake_paused",
+                     object_type="organisation", object_id=str(org.id), actor=actor)
 
 
 def entries_or_seed() -> list[rt.Organisation]:

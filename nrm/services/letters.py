@@ -60,7 +60,7 @@ def _value(field: str, value, language: str) -> str:
             ", ".join(_language_name(v, language) for v in value) if isinstance(value, list) else str(value)
         )
     if field == "legal_aid_categories":
-        return ", ".join(str(v) for v in value)
+        return labels.legal_aid_categories(value)
     if field == "sex":
         return {"female": _("Female"), "male": _("Male")}.get(value, _("Other or not stated"))
     if field == "birth_date":

@@ -9,7 +9,7 @@ from nrm.models import Notification, User
 
 KINDS = ("referral_received", "acknowledgement_overdue", "acceptance_overdue", "declined",
          "identification_pending", "identification_overdue", "reflection_period_ending",
-         "case_review_due", "non_punishment")
+         "case_review_due", "non_punishment", "account_reset", "account_awaiting_confirmation")
 
 
 def _notify(users, kind: str, subject_type: str, subject_id: str) -> int:
@@ -40,6 +40,10 @@ def notify_organisation(organisation_id: int, kind: str, subject_type: str, subj
 def notify_role(role: str, kind: str, subject_type: str, subject_id: str) -> int:
     users = db.session.scalars(db.select(User).where(User.role == role, User.active.is_(True)))
     return _notify(list(users), kind, subject_type, subject_id)
+
+
+def notify_users(users, kind: str, subject_type: str, subject_id: str) -> int:
+    return _notify([u for u in users if u.active], kind, subject_type, subject_id)
 
 
 def notify_user(user_id: int, kind: str, subject_type: str, subject_id: str) -> int:

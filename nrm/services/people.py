@@ -3,7 +3,7 @@
 from nrm.clock import now
 from nrm.core import identity
 from nrm.extensions import db
-from nrm.models.people import ERASURE_REASONS, Person
+from nrm.models.people import ERASURE_REASONS, AccessNote, Person
 from nrm.security import audit, vault
 
 
@@ -73,3 +73,15 @@ def erase_person(actor, person: Person, reason: str) -> None:
     person.erased_at = now()
     person.erasure_reason = reason
     audit.record("person.erase", object_type="person", object_id=person.id, actor=actor)
+
+
+def record_access(actor, person: Person, reason: str, details: str | None) -> AccessNote:
+    """Keep the written details of a coordinator's reasoned access, sealed under the person's key;
+    the caller records the flagged audit event naming this note."""
+    note = AccessNote(person_id=person.id, data_key=person.data_key, actor_id=actor.id, reason=reason,
+                      created_at=now())
+    if not person.is_erased:
+        note.details = (details or "").strip() or None
+    db.session.add(note)
+    db.session.flush()
+    return note

@@ -9,8 +9,7 @@ from datetime import timedelta
 
 from flask import current_app
 
-from nrm.clock import now
-from nrm.core import clocks as clk
+from nrm.clock import now, today
 from nrm.core import lifecycle
 from nrm.core import routing as rt
 from nrm.core import screening as sc
@@ -32,10 +31,11 @@ def clocks() -> dict:
     return current_app.config["CLOCKS"]
 
 
-def holidays():
-    from datetime import date
+def due(start, clock: str):
+    """A clock's due time, counted where people live (nrm.services.calendar)."""
+    from nrm.services import calendar
 
-    return {date.fromisoformat(d) for d in current_app.config.get("PUBLIC_HOLIDAYS", ())}
+    return calendar.due(start, clock)
 
 
 def reference_of(screening: Screening) -> str:
@@ -100,6 +100,13 @@ def facts_from(values: dict, result: str, identity_established: bool | None) -> 
     )
 
 
+def region_of(facts: rt.Facts) -> str | None:
+    """The region of stay that the coordinators' queue is worked by (ISO 3166-2:KG), or None."""
+    from nrm.core.reference import REGIONS
+
+    return facts.stay_region if facts.stay_region in REGIONS else None
+
+
 def proposal_columns(proposal: rt.Proposal, facts: rt.Facts, orgs: dict, screening, actor_id, at) -> dict:
     """The plain columns of a proposed referral (``orgs``: directory organisations by code)."""
     return {
@@ -120,8 +127,7 @@ def proposal_columns(proposal: rt.Proposal, facts: rt.Facts, orgs: dict, screeni
         "clock": _clock_name(proposal),
         "created_at": at,
         "created_by_id": actor_id,
-        "year": screening.year,
-        "region": screening.region,
+        "region": region_of(facts),
     }
 
 
@@ -188,10 +194,18 @@ def _transition(referral: Referral, event: str, reason: str | None = None) -> No
     )
 
 
+def require_recipient(organisation: Organisation | None, service: str) -> None:
+    """A referral goes only to an organisation that is active, in the directory, taking referrals
+    and receiving this service: checked here, whatever form or URL named it."""
+    if organisation is None or service not in rt.SERVICE_TYPES or service not in organisation.service_list():
+        raise lifecycle.IllegalTransition("service_not_offered")
+    if not organisation.receives_referrals(today()):
+        raise lifecycle.IllegalTransition("not_receiving")
+
+
 def add(actor, screening: Screening, service: str, organisation: Organisation, reason_text: str) -> Referral:
     """An optional referral the officer adds by hand, with a reason."""
-    if service not in rt.SERVICE_TYPES or service not in organisation.service_list():
-        raise lifecycle.IllegalTransition("service_not_offered")
+    require_recipient(organisation, service)
     if not (reason_text or "").strip():
         raise lifecycle.IllegalTransition("reason_required")
     facts = facts_of(screening)
@@ -213,8 +227,7 @@ def add(actor, screening: Screening, service: str, organisation: Organisation, r
         clock="acknowledgement_hours",
         created_at=now(),
         created_by_id=actor.id,
-        year=screening.year,
-        region=screening.region,
+        region=region_of(facts),
     )
     referral.reason_text = reason_text.strip()
     db.session.add(referral)
@@ -254,11 +267,12 @@ def release_hold(actor, referral: Referral, note: str) -> None:
 def send(actor, referral: Referral) -> None:
     if referral.organisation_id is None:
         raise lifecycle.IllegalTransition("organisation_required")
+    require_recipient(referral.organisation, referral.service)
     _transition(referral, "send")
     at = now()
     referral.sent_at, referral.sent_by_id = at, actor.id
-    referral.acknowledge_due = clk.due(at, referral.clock or "acknowledgement_hours", clocks(), holidays())
-    referral.accept_due = clk.due(at, "acceptance_hours", clocks(), holidays())
+    referral.acknowledge_due = due(at, referral.clock or "acknowledgement_hours")
+    referral.accept_due = due(at, "acceptance_hours")
     referral.payload_json = json.dumps(build_payload(referral), ensure_ascii=False)
     audit.record("referral.send", object_type="referral", object_id=referral.id, actor=actor)
     notifications.notify_organisation(referral.organisation_id, "referral_received", "referral", referral.id)
@@ -271,6 +285,12 @@ def send_all(actor, screening: Screening) -> tuple[int, int]:
         if referral.state != "proposed":
             continue
         if referral.hold or referral.organisation_id is None:
+            held += 1
+            continue
+        if not referral.organisation.receives(referral.service, today()):
+            # the organisation stopped taking referrals since the proposal: the coordinator places it
+            referral.hold = "no_organisation"
+            audit.record("referral.hold", object_type="referral", object_id=referral.id, actor=actor)
             held += 1
             continue
         send(actor, referral)
@@ -329,8 +349,9 @@ def reroute(actor, referral: Referral, organisation: Organisation, note: str) ->
     """Send a declined referral's service to another organisation, as a new referral."""
     if referral.state != "declined":
         raise lifecycle.IllegalTransition("not_allowed_in_state")
-    if referral.service not in organisation.service_list() or organisation.id == referral.organisation_id:
+    if organisation.id == referral.organisation_id:
         raise lifecycle.IllegalTransition("service_not_offered")
+    require_recipient(organisation, referral.service)
     if not (note or "").strip():
         raise lifecycle.IllegalTransition("reason_required")
     again = resend_to(actor, referral, organisation)
@@ -364,7 +385,6 @@ def resend_to(actor, referral: Referral, organisation: Organisation) -> Referral
         rerouted_from_id=referral.id,
         created_at=now(),
         created_by_id=actor.id,
-        year=referral.year,
         region=referral.region,
     )
     db.session.add(again)
@@ -374,8 +394,9 @@ def resend_to(actor, referral: Referral, organisation: Organisation) -> Referral
 
 def assign(actor, referral: Referral, organisation: Organisation) -> None:
     """The coordinator chooses the organisation of a proposal the directory could not place."""
-    if referral.state != "proposed" or referral.service not in organisation.service_list():
-        raise lifecycle.IllegalTransition("service_not_offered")
+    if referral.state != "proposed":
+        raise lifecycle.IllegalTransition("not_allowed_in_state")
+    require_recipient(organisation, referral.service)
     referral.organisation_id = organisation.id
     if referral.hold == "no_organisation":
         referral.hold = None
@@ -449,9 +470,7 @@ def open_identification(actor, screening: Screening) -> Identification:
         screening_id=screening.id,
         status=lifecycle.POSSIBLE_VICTIM,
         created_at=at,
-        due_at=clk.due(at, "identification_decision_working_days", clocks(), holidays()),
-        year=screening.year,
-        region=screening.region,
+        due_at=due(at, "identification_decision_working_days"),
     )
     db.session.add(record)
     db.session.flush()

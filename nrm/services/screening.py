@@ -7,14 +7,14 @@ from functools import lru_cache
 from flask import current_app
 from sqlalchemy import update
 
-from nrm.clock import now
+from nrm.clock import local, now
 from nrm.core import screening as sc
 from nrm.core.assessment import assess
 from nrm.core.reference import REGIONS
 from nrm.extensions import db
-from nrm.models import CatalogueVersion, Screening
+from nrm.models import CatalogueVersion, Organisation, Screening
 from nrm.security import audit
-from nrm.services import people
+from nrm.services import people, statistics
 
 AGE_BANDS = ((0, 11, "0-11"), (12, 17, "12-17"), (18, 24, "18-24"), (25, 34, "25-34"),
              (35, 49, "35-49"), (50, 200, "50+"))
@@ -70,7 +70,7 @@ def start(officer, script: sc.Script, interview_language: str) -> Screening:
         script_version_id=_version(f"script:{script.id}", script.catalogue_version),
         criteria_version_id=_version("criteria", catalogue().criteria.catalogue_version),
         interview_language=interview_language, status="draft", current_step=script.steps[0].id,
-        started_at=now(), updated_at=now(), agency_kind=officer.organisation.kind)
+        started_at=now(), updated_at=now())
     screening.answers_json = "{}"
     db.session.add(screening)
     db.session.flush()
@@ -150,27 +150,35 @@ def assessment_document(outcome) -> str:
         "dimensions": {d: {"positive": r.positive, "indicators": r.indicators}
                        for d, r in outcome.dimensions.items()},
         "elements": outcome.elements, "facts": outcome.facts, "not_applicable": outcome.not_applicable,
-        "catalogue_version": outcome.catalogue_version})
+        "child": outcome.child, "catalogue_version": outcome.catalogue_version})
 
 
-def analytic_columns(values: dict, outcome, at) -> dict:
-    """The coarse, never personal, plain columns of a submitted screening (statistics read these)."""
+def profile_of(values: dict, outcome, agency: str, at) -> dict:
+    """The coarse codes of a submitted screening: what work lists show (to those allowed to see the
+    screening) and what the statistics count. Sealed on the screening; in plain only in the
+    statistics facts, which nothing joins to a record."""
     region = values.get("stay_region")
     status = values.get("citizenship_status")
     types = values.get("exploitation_types") or []
     return {
-        "year": at.year, "quarter": (at.month - 1) // 3 + 1,
+        "year": local(at).year,
         "region": region if region in REGIONS else ("abroad" if region == "abroad" else None),
         "sex": values.get("sex"),
         "age_band": _age_band(values.get("age"), values.get("age_uncertain") == "yes"),
-        "minor": outcome.child,
-        "citizenship_group": {"kyrgyz": "KG", "stateless": "stateless"}.get(
+        "minor": bool(outcome.child),
+        "citizenship": {"kyrgyz": "KG", "stateless": "stateless"}.get(
             status, values.get("citizenship_country") if status == "foreign" else "unknown"),
-        "exploitation_types": ",".join(sorted(types)) if isinstance(types, list) else None,
+        "exploitation_types": sorted(types) if isinstance(types, list) else [],
         "exploitation_country": values.get("exploitation_country"),
+        "agency": agency,
         "consent_services": {"yes": True, "no": False}.get(values.get("consent_services")),
         "consent_statistics": {"yes": True, "no": False}.get(values.get("consent_statistics")),
     }
+
+
+def profile(screening: Screening) -> dict:
+    """The sealed profile of a submitted screening ({} for a draft or an erased person)."""
+    return json.loads(screening.profile_json or "{}")
 
 
 class AlreadySubmitted(Exception):
@@ -191,14 +199,28 @@ def submit(actor, screening: Screening, officer_agrees: bool, officer_result: st
         raise ValueError("disagreement needs a result and a written justification")
     at = now()
     screening.status, screening.submitted_at, screening.updated_at = "submitted", at, at
-    screening.result, screening.child_rule = outcome.result, outcome.child
+    screening.result = outcome.result
     screening.officer_result = outcome.result if officer_agrees else officer_result
     screening.justification = None if officer_agrees else justification.strip()
     screening.assessment_json = assessment_document(outcome)
-    for name, value in analytic_columns(values, outcome, at).items():
-        setattr(screening, name, value)
+    agency = db.session.get(Organisation, screening.organisation_id).kind
+    coarse = profile_of(values, outcome, agency, at)
+    screening.profile_json = json.dumps(coarse)
+    statistics.record_person(screening.id, coarse, screening.officer_result)
     audit.record("screening.submit", object_type="screening", object_id=screening.id, actor=actor)
     return outcome
+
+
+def statistics_profiles():
+    """(screening id, profile, officer result) of every submitted screening whose profile can still
+    be read, for ``stats rebuild`` (an erased person's facts are kept as they are)."""
+    query = db.select(Screening).where(Screening.status == "submitted").execution_options(yield_per=500)
+    for screening in db.session.scalars(query):
+        if screening.is_erased:
+            continue
+        coarse = profile(screening)
+        if coarse:
+            yield screening.id, coarse, screening.officer_result
 
 
 def visible_to_org(organisation_id: int):

@@ -1,4 +1,4 @@
-"""Anonymised statistics: the fact tables, kept in step with the records, and the protected tables.
+"""Anonymised statistics: the fact tables, kept in step with the records, and the published tables.
 
 What is counted (docs/statistics.md):
 - the **person tables** count people screened with indicators of trafficking: a submitted
@@ -6,18 +6,24 @@ What is counted (docs/statistics.md):
   "no" to the consent to anonymous statistics is left out of every table and export;
 - the **referral tables** (any table with ``service`` or ``referral_outcome``) count referrals that
   were sent, each with its person's dimensions;
-- the period is the year (and quarter) of the screening, for both.
+- a person is counted in the year (Bishkek time) of their screening, and so are their referrals.
 
-The fact rows are rebuilt from the plain analytic columns whenever a screening, referral,
-identification decision or case changes, in the same transaction (a session hook below), so a
-table is never out of step with the records and no view has to remember to update it. Statistics
-never read a sealed column and never touch the vault.
+The fact rows are written when a screening is submitted, from its coarse profile (handed in by the
+screening service: statistics never open the vault), and brought up to date whenever a referral,
+identification decision or case of that screening changes, in the same transaction (a session
+hook below). A fact row's key is a keyed pseudonym of the screening's id (``nrm.security.
+pseudonyms``): the application finds its own row again; a reader of a database dump cannot.
+
+What is published, and how nothing small can be worked out from it, is ``nrm.core.disclosure``:
+the year totals, one trend table per dimension (every year, and all years), and one annual table
+per pair of dimensions and year — for whole, completed years (``STATS_PUBLISH_CURRENT_YEAR``).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from itertools import chain
@@ -26,13 +32,15 @@ from flask import current_app
 from sqlalchemy import delete, event, func, insert, select
 from sqlalchemy.orm import Session
 
+from nrm.clock import today
+from nrm.core import disclosure as dc
 from nrm.core.reference import REGIONS, ROLE_ORGANISATION_KINDS
-from nrm.core.suppression import Published, median, protect
 from nrm.extensions import db
 from nrm.models.cases import Case
 from nrm.models.referrals import Identification, Referral
 from nrm.models.screening import Screening
 from nrm.models.statistics import PERSON_COLUMNS, StatPerson, StatReferral
+from nrm.security.pseudonyms import pseudonym
 
 COUNTED_RESULTS = ("presumed_victim", "possible")
 EXPLOITATION_TYPES = ("SexualExploitation", "ForcedLabour", "DomesticServitude", "ForcedBegging",
@@ -42,185 +50,214 @@ SENT_STATES = ("sent", "acknowledged", "accepted", "declined", "completed", "wit
 SERVICES = ("crisis_centre", "consular_mission", "kyrgyz_mission_abroad", "legal_aid",
             "legal_aid_child_specialist", "child_protection", "health", "refugee_procedure",
             "law_enforcement")
+UNITS = ("persons", "referrals")
+DECIDED = ("ActualVictimOfTrafficking", "NotAVictimOfTrafficking")
 
-# dimension name (CLI and URL) -> fact column
+# The dimensions a table may be asked for: name -> (fine dimension, grouped or not). A grouped
+# dimension is the group subtotals of its fine one, in the same protected tables.
 DIMENSIONS = {
-    "year": "year", "quarter": "quarter", "region": "region", "sex": "sex", "age_band": "age_band",
-    "minor": "minor", "citizenship": "citizenship", "nationality": "citizenship",
-    "exploitation": "exploitation", "exploitation_country": "exploitation_country", "agency": "agency",
-    "result": "result", "service": "service", "referral_outcome": "referral_outcome",
-    "decision": "decision", "case_status": "case_status",
+    "region": ("region", False),
+    "sex": ("sex", False),
+    "age_band": ("age", False),
+    "minor": ("age", True),
+    "citizenship": ("citizenship", False),
+    "nationality": ("citizenship", True),
+    "exploitation": ("exploitation", False),
+    "exploitation_country": ("exploitation_country", False),
+    "agency": ("agency", False),
+    "decision": ("decision", False),
+    "result": ("decision", True),
+    "case_status": ("case_status", False),
+    "service": ("service", False),
+    "referral_outcome": ("referral_outcome", False),
 }
 REFERRAL_DIMENSIONS = ("service", "referral_outcome")
+YEAR = "year"
+ALL_YEARS = dc.ALL_YEARS
 
 
 def _countries() -> tuple[str, ...]:
     return tuple(current_app.config["STATS_COUNTRIES"])
 
 
-def domain(dimension: str, year_from: int, year_to: int) -> list[str]:
-    """Every value a dimension can take, fixed in advance: a category that nobody falls into is
-    still a row (its zero protected like any small count), so a missing row never tells anything."""
-    years = range(year_from, year_to + 1)
-    countries = [c for c in _countries() if c != "KG"]
-    return {
-        "year": [str(y) for y in years],
-        "quarter": [f"{y}-Q{q}" for y in years for q in (1, 2, 3, 4)],
-        "region": [*REGIONS, "abroad", "unknown"],
-        "sex": ["female", "male", "other_or_not_stated"],
-        "age_band": ["0-11", "12-17", "18-24", "25-34", "35-49", "50+", "unknown"],
-        "minor": ["child", "adult"],
-        "citizenship": ["KG", *countries, "other", "stateless", "unknown"],
-        "nationality": ["kyrgyz", "foreign", "stateless", "unknown"],
-        "exploitation": [*EXPLOITATION_TYPES, "Multiple", "Unknown"],
-        "exploitation_country": [*_countries(), "other", "unknown"],
-        "agency": list(ROLE_ORGANISATION_KINDS["screening_officer"]),
-        "result": list(COUNTED_RESULTS),
-        "service": list(SERVICES),
-        "referral_outcome": list(SENT_STATES),
-        "decision": ["ActualVictimOfTrafficking", "NotAVictimOfTrafficking", "pending", "none"],
-        "case_status": ["Active", "FollowUp", "Closed", "ClosedReferred", "no_case"],
-    }[dimension]
-
-
-def bucket(dimension: str, value) -> str:
-    """A stored fact value as a value of the dimension's domain."""
-    value = "unknown" if value is None else str(value)
-    if dimension == "citizenship":
-        return value if value in ("KG", "stateless", "unknown") or value in _countries() else "other"
-    if dimension == "nationality":
-        return {"KG": "kyrgyz", "stateless": "stateless", "unknown": "unknown"}.get(value, "foreign")
-    if dimension == "exploitation_country":
-        return value if value == "unknown" or value in _countries() else "other"
-    return value
-
-
-def structural(row_dim: str, row_value: str, col_dim: str, col_value: str) -> bool:
-    """Combinations that cannot happen: their zero is shown, since it says nothing about anyone."""
-    pair = {row_dim: row_value, col_dim: col_value}
-    if "minor" in pair and "age_band" in pair:
-        adult_band = pair["age_band"] in ("18-24", "25-34", "35-49", "50+")
-        return adult_band if pair["minor"] == "child" else pair["age_band"] in ("0-11", "12-17")
-    if "year" in pair and "quarter" in pair:
-        return not pair["quarter"].startswith(pair["year"] + "-")
-    if "citizenship" in pair and "nationality" in pair:
-        citizenship = pair["citizenship"]
-        as_stored = citizenship if citizenship in ("KG", "stateless", "unknown") else "XX"
-        return bucket("nationality", as_stored) != pair["nationality"]
-    return False
+def fine_dimensions() -> dict[str, dc.Dimension]:
+    """The fine dimensions, their values fixed in advance (a value nobody has is still a row, its
+    zero withheld like any small count: a missing row would tell something)."""
+    foreign = tuple(c for c in _countries() if c != "KG") + ("other",)
+    dims = [
+        dc.Dimension("region", (*REGIONS, "abroad", "unknown")),
+        dc.Dimension("sex", ("female", "male", "other_or_not_stated")),
+        dc.Dimension("age", ("0-11", "12-17", "child-unknown", "18-24", "25-34", "35-49", "50+",
+                             "adult-unknown"),
+                     (("child", ("0-11", "12-17", "child-unknown")),
+                      ("adult", ("18-24", "25-34", "35-49", "50+", "adult-unknown")))),
+        dc.Dimension("citizenship", ("KG", *foreign, "stateless", "unknown"),
+                     (("kyrgyz", ("KG",)), ("foreign", foreign), ("stateless", ("stateless",)),
+                      ("unknown", ("unknown",)))),
+        dc.Dimension("exploitation", (*EXPLOITATION_TYPES, "Multiple", "Unknown")),
+        dc.Dimension("exploitation_country", (*_countries(), "other", "unknown")),
+        dc.Dimension("agency", tuple(ROLE_ORGANISATION_KINDS["screening_officer"])),
+        dc.Dimension("decision", (*DECIDED, "pending", "none"),
+                     (("presumed_victim", (*DECIDED, "pending")), ("possible", ("none",)))),
+        dc.Dimension("case_status", ("Active", "FollowUp", "Closed", "ClosedReferred", "no_case")),
+        dc.Dimension("service", SERVICES),
+        dc.Dimension("referral_outcome", SENT_STATES),
+    ]
+    return {d.name: d for d in dims}
 
 
 # ------------------------------------------------------------------ the fact rows
 
 
-def _exploitation(types: str | None) -> str:
-    found = [t for t in (types or "").split(",") if t]
+def _exploitation(types) -> str:
+    found = [t for t in (types or []) if t]
     if not found:
         return "Unknown"
     return found[0] if len(found) == 1 else "Multiple"
 
 
-def _person_fact(s, identification, first_case_status, accepted_at) -> dict:
-    decision = "none"
-    if identification is not None:
-        decision = identification.status if identification.decided_at else "pending"
-    days = None
-    if accepted_at is not None and s.submitted_at is not None:
-        days = max(0, (accepted_at - s.submitted_at).days)
+def person_fact(profile: dict, officer_result: str | None) -> dict | None:
+    """The coarse codes of a counted person, from the screening's profile; None when the person is
+    not counted (no indicators, or no consent to statistics)."""
+    if officer_result not in COUNTED_RESULTS or profile.get("consent_statistics") is False:
+        return None
+    minor = "child" if profile.get("minor") else "adult"
     return {
-        "screening_id": s.id,
-        "year": s.year,
-        "quarter": f"{s.year}-Q{s.quarter}",
-        "region": s.region or "unknown",
-        "sex": s.sex or "other_or_not_stated",
-        "age_band": s.age_band or "unknown",
-        "minor": "child" if s.minor else "adult",
-        "citizenship": s.citizenship_group or "unknown",
-        "exploitation": _exploitation(s.exploitation_types),
-        "exploitation_country": s.exploitation_country or "unknown",
-        "agency": s.agency_kind or "unknown",
-        "result": s.officer_result,
-        "decision": decision,
-        "case_status": first_case_status or "no_case",
-        "days_to_acceptance": days,
+        "year": profile["year"],
+        "region": profile.get("region") or "unknown",
+        "sex": profile.get("sex") or "other_or_not_stated",
+        "age_band": profile.get("age_band") or "unknown",
+        "minor": minor,
+        "citizenship": profile.get("citizenship") or "unknown",
+        "exploitation": _exploitation(profile.get("exploitation_types")),
+        "exploitation_country": profile.get("exploitation_country") or "unknown",
+        "agency": profile.get("agency") or "unknown",
+        "result": officer_result,
+        "decision": "none" if officer_result == "possible" else "pending",
+        "case_status": "no_case",
+        "days_to_acceptance": None,
     }
 
 
-def _counted(s) -> bool:
-    return (s.status == "submitted" and s.officer_result in COUNTED_RESULTS
-            and s.consent_statistics is not False and s.year is not None)
+def person_key(screening_id: str) -> str:
+    return pseudonym("stat_person", screening_id)
 
 
-def facts_for(screening_ids) -> tuple[list[dict], list[dict], set]:
-    """The person and referral fact rows of these screenings, from plain columns only, and the ids
-    of those of them that still exist."""
-    ids = list(screening_ids)
-    s_cols = [Screening.id, Screening.year, Screening.quarter, Screening.region, Screening.sex,
-              Screening.age_band, Screening.minor, Screening.citizenship_group, Screening.exploitation_types,
-              Screening.exploitation_country, Screening.agency_kind, Screening.officer_result,
-              Screening.submitted_at, Screening.status, Screening.consent_statistics]
-    found = db.session.execute(select(*s_cols).where(Screening.id.in_(ids))).all()
-    existing = {s.id for s in found}
-    screenings = [s for s in found if _counted(s)]
-    if not screenings:
-        return [], [], existing
-    kept = [s.id for s in screenings]
-    identifications = {row.screening_id: row for row in db.session.execute(
-        select(Identification.screening_id, Identification.status, Identification.decided_at)
-        .where(Identification.screening_id.in_(kept)))}
-    referrals = db.session.execute(
-        select(Referral.id, Referral.screening_id, Referral.service, Referral.state, Referral.decided_at)
-        .where(Referral.screening_id.in_(kept))).all()
-    cases = db.session.execute(
-        select(Referral.screening_id, Case.status, Case.opened_at)
-        .join(Referral, Case.referral_id == Referral.id)
-        .where(Referral.screening_id.in_(kept)).order_by(Case.opened_at)).all()
-    first_case = {}
-    for row in cases:
-        first_case.setdefault(row.screening_id, row.status)
-    accepted = defaultdict(list)
-    for r in referrals:
-        if r.state in ("accepted", "completed") and r.decided_at is not None:
-            accepted[r.screening_id].append(r.decided_at)
-    people = {}
-    for s in screenings:
-        people[s.id] = _person_fact(s, identifications.get(s.id), first_case.get(s.id),
-                                    min(accepted[s.id]) if accepted[s.id] else None)
-    sent = []
-    for r in referrals:
-        if r.state in SENT_STATES:
-            person = people[r.screening_id]
-            sent.append({"referral_id": r.id, "screening_id": r.screening_id,
-                         **{c: person[c] for c in PERSON_COLUMNS},
-                         "service": r.service, "referral_outcome": r.state})
-    return list(people.values()), sent, existing
+def _dirty(session) -> set:
+    return session.info.setdefault(_DIRTY, set())
+
+
+def record_person(screening_id: str, profile: dict, officer_result: str | None) -> bool:
+    """Write (or rewrite) the fact row of a submitted screening; True if the person is counted.
+    Called by the screening service at submission and by ``stats rebuild``."""
+    key = person_key(screening_id)
+    db.session.execute(delete(StatReferral).where(StatReferral.person_key == key))
+    db.session.execute(delete(StatPerson).where(StatPerson.key == key))
+    fact = person_fact(profile, officer_result)
+    if fact is None:
+        return False
+    db.session.execute(insert(StatPerson), [{"key": key, **fact}])
+    _dirty(db.session()).add(screening_id)
+    forget()
+    return True
+
+
+def record_people(items) -> int:
+    """``record_person`` for many new screenings at once (the demo data's bulk path): one INSERT."""
+    rows = []
+    for screening_id, profile, officer_result in items:
+        fact = person_fact(profile, officer_result)
+        if fact is not None:
+            rows.append({"key": person_key(screening_id), **fact})
+    if rows:
+        db.session.execute(insert(StatPerson), rows)
+    forget()
+    return len(rows)
 
 
 def refresh(screening_ids, chunk: int = 500) -> None:
-    """Rebuild the fact rows of these screenings (a screening that is gone keeps its rows: the
-    anonymous count outlives retention and erasure)."""
+    """Bring the fact rows of these screenings up to date with their identification decision,
+    cases and referrals (plain status columns only). A screening whose person is not counted has
+    no row and is skipped; a screening that is gone keeps its rows (the anonymous count outlives
+    retention and erasure)."""
     ids = sorted(set(screening_ids))
     for start in range(0, len(ids), chunk):
         part = ids[start:start + chunk]
-        people, sent, existing = facts_for(part)
-        if not existing:
+        keys = {person_key(sid): sid for sid in part}
+        people = {row.key: row for row in db.session.scalars(
+            select(StatPerson).where(StatPerson.key.in_(keys)))}
+        if not people:
             continue
-        db.session.execute(delete(StatPerson).where(StatPerson.screening_id.in_(existing)))
-        db.session.execute(delete(StatReferral).where(StatReferral.screening_id.in_(existing)))
-        if people:
-            db.session.execute(insert(StatPerson), people)
-        if sent:
-            db.session.execute(insert(StatReferral), sent)
+        counted = [keys[k] for k in people]
+        identifications = {row.screening_id: row for row in db.session.execute(
+            select(Identification.screening_id, Identification.status, Identification.decided_at)
+            .where(Identification.screening_id.in_(counted)))}
+        referrals = db.session.execute(
+            select(Referral.id, Referral.screening_id, Referral.service, Referral.state, Referral.decided_at)
+            .where(Referral.screening_id.in_(counted))).all()
+        submitted = dict(db.session.execute(select(Screening.id, Screening.submitted_at)
+                                            .where(Screening.id.in_(counted))).all())
+        cases = db.session.execute(
+            select(Referral.screening_id, Case.status, Case.opened_at)
+            .join(Referral, Case.referral_id == Referral.id)
+            .where(Referral.screening_id.in_(counted)).order_by(Case.opened_at)).all()
+        first_case = {}
+        for row in cases:
+            first_case.setdefault(row.screening_id, row.status)
+        by_screening = defaultdict(list)
+        for r in referrals:
+            by_screening[r.screening_id].append(r)
+        sent_rows = []
+        for key, fact in people.items():
+            sid = keys[key]
+            identification = identifications.get(sid)
+            if fact.result == "possible":
+                decision = "none"
+            elif identification is not None and identification.decided_at is not None:
+                decision = identification.status
+            else:
+                decision = "pending"
+            mine = by_screening.get(sid, [])
+            accepted = [r.decided_at for r in mine if r.state in ("accepted", "completed") and r.decided_at]
+            days = None
+            if accepted and submitted.get(sid) is not None:
+                days = max(0, (min(accepted) - submitted[sid]).days)
+            fact.decision, fact.case_status = decision, first_case.get(sid, "no_case")
+            fact.days_to_acceptance = days
+            dims = {c: getattr(fact, c) for c in PERSON_COLUMNS}
+            sent_rows += [{"key": pseudonym("stat_referral", r.id), "person_key": key, **dims,
+                           "service": r.service, "referral_outcome": r.state}
+                          for r in mine if r.state in SENT_STATES]
+        db.session.execute(delete(StatReferral).where(StatReferral.person_key.in_(list(people))))
+        if sent_rows:
+            db.session.execute(insert(StatReferral), sent_rows)
+    forget()
 
 
-def rebuild(progress=None, chunk: int = 2000) -> int:
-    """Rebuild every fact row from the records (`flask --app nrm stats rebuild`)."""
-    ids = list(db.session.scalars(select(Screening.id).where(Screening.status == "submitted")))
-    for start in range(0, len(ids), chunk):
-        refresh(ids[start:start + chunk])
-        if progress:
-            progress(min(start + chunk, len(ids)), len(ids))
-    return len(ids)
+def rebuild(profiles, progress=None, chunk: int = 2000) -> int:
+    """Rewrite every fact row from the records (`flask --app nrm stats rebuild`): ``profiles``
+    yields (screening id, profile, officer result) for each submitted screening whose profile can
+    still be read (the screening service unseals them); an erased person keeps their rows."""
+    done, batch = 0, []
+    for item in profiles:
+        batch.append(item)
+        if len(batch) == chunk:
+            done += _rebuild_batch(batch)
+            if progress:
+                progress(done)
+            batch = []
+    done += _rebuild_batch(batch)
+    if progress:
+        progress(done)
+    return done
+
+
+def _rebuild_batch(batch) -> int:
+    for screening_id, profile, officer_result in batch:
+        record_person(screening_id, profile, officer_result)
+    refresh([sid for sid, _p, _r in batch])
+    _dirty(db.session()).clear()
+    return len(batch)
 
 
 _DIRTY = "nrm_stat_dirty"
@@ -228,14 +265,12 @@ _DIRTY = "nrm_stat_dirty"
 
 @event.listens_for(Session, "after_flush")
 def _collect(session, _context):
-    dirty = session.info.setdefault(_DIRTY, {"screenings": set(), "referrals": set()})
+    dirty = _dirty(session)
     for obj in chain(session.new, session.dirty):
-        if isinstance(obj, Screening) and obj.status == "submitted":
-            dirty["screenings"].add(obj.id)
-        elif isinstance(obj, Referral | Identification):
-            dirty["screenings"].add(obj.screening_id)
+        if isinstance(obj, Referral | Identification):
+            dirty.add(obj.screening_id)
         elif isinstance(obj, Case):
-            dirty["referrals"].add(obj.referral_id)
+            dirty.add(("referral", obj.referral_id))
 
 
 @event.listens_for(Session, "before_commit", insert=True)     # before the audit chain's hook (the last lock)
@@ -243,163 +278,281 @@ def _refresh_before_commit(session):
     for _ in range(3):          # a refresh may flush pending records, which may add more
         session.flush()
         dirty = session.info.pop(_DIRTY, None)
-        if not dirty or not (dirty["screenings"] or dirty["referrals"]):
+        if not dirty:
             return
-        ids = set(dirty["screenings"])
-        if dirty["referrals"]:
-            ids |= set(session.scalars(select(Referral.screening_id).where(
-                Referral.id.in_(dirty["referrals"]))))
+        ids = {d for d in dirty if isinstance(d, str)}
+        referral_ids = [d[1] for d in dirty if isinstance(d, tuple)]
+        if referral_ids:
+            ids |= set(session.scalars(select(Referral.screening_id).where(Referral.id.in_(referral_ids))))
         refresh(ids)
 
 
 @event.listens_for(Session, "after_rollback")
-def _forget(session):
+def _forget_dirty(session):
     session.info.pop(_DIRTY, None)
 
 
-# ------------------------------------------------------------------ protected tables
+# ------------------------------------------------------------------ the published family
+
+
+class BadQuery(ValueError):
+    """A table that may not be asked for (unknown dimension, same dimension twice, bad year)."""
+
+
+_FAMILIES: dict = {}
+
+
+def forget() -> None:
+    """Drop this process's published families (the facts changed)."""
+    _FAMILIES.clear()
+
+
+def unit_of(*names) -> str:
+    return "referrals" if any(n in REFERRAL_DIMENSIONS for n in names if n) else "persons"
+
+
+def _fact_table(unit: str):
+    return (StatReferral if unit == "referrals" else StatPerson).__table__
+
+
+def _bucket(dimension: str, row) -> str:
+    """A fact row's value of a fine dimension (``row`` has the fact columns)."""
+    if dimension == "age":
+        band = row.age_band
+        return band if band != "unknown" else f"{row.minor}-unknown"
+    if dimension == "citizenship":
+        value = row.citizenship
+        return value if value in ("KG", "stateless", "unknown") or value in _countries() else "other"
+    if dimension == "exploitation_country":
+        value = row.exploitation_country
+        return value if value == "unknown" or value in _countries() else "other"
+    if dimension == "decision":
+        if row.result == "possible":
+            return "none"
+        return row.decision if row.decision in ("ActualVictimOfTrafficking", "NotAVictimOfTrafficking") \
+            else "pending"
+    return getattr(row, {"age": "age_band"}.get(dimension, dimension))
+
+
+_COLUMNS = {"age": ("age_band", "minor"), "citizenship": ("citizenship",), "decision": ("decision", "result"),
+            "exploitation_country": ("exploitation_country",)}
+
+
+def _columns(table, dimension: str) -> list:
+    return [table.c[name] for name in _COLUMNS.get(dimension, (dimension,))]
+
+
+def _grouped_counts(unit: str, dims: list[str], year=None) -> Counter:
+    """Counts of the fine values of ``dims`` (and the year, when ``year`` is None), one GROUP BY."""
+    table = _fact_table(unit)
+    columns = [table.c.year] if year is None else []
+    for name in dims:
+        columns += _columns(table, name)
+    query = select(*columns, func.count()).group_by(*columns)
+    if year is not None:
+        query = query.where(table.c.year == year)
+    found = Counter()
+    for row in db.session.execute(query):
+        mapping = row._mapping
+        values = tuple(_bucket(name, _Row(mapping)) for name in dims)
+        key = ((mapping["year"], *values) if year is None else values)
+        found[key if len(key) > 1 else key[0]] += row[-1]
+    return found
+
+
+class _Row:
+    def __init__(self, mapping):
+        self._m = mapping
+
+    def __getattr__(self, name):
+        return self._m[name]
+
+
+def published_years(unit: str = "persons") -> tuple:
+    """The completed years with at least k units (and the current year when configured)."""
+    config = current_app.config
+    table = _fact_table(unit)
+    totals = dict(db.session.execute(select(table.c.year, func.count()).group_by(table.c.year)).all())
+    if not config.get("STATS_PUBLISH_CURRENT_YEAR"):
+        totals = {y: n for y, n in totals.items() if y < today().year}
+    return dc.published_years(totals, k=config["STATS_K"], base=config["STATS_ROUNDING_BASE"])
+
+
+def family(unit: str = "persons") -> dc.Family:
+    """The publishable family of ``unit``, kept per process for ``STATS_CACHE_SECONDS``."""
+    config = current_app.config
+    stamp = (unit, config["STATS_K"], config["STATS_ROUNDING_BASE"], tuple(config["STATS_COUNTRIES"]),
+             bool(config.get("STATS_PUBLISH_CURRENT_YEAR")), today().year)
+    found = _FAMILIES.get(stamp)
+    if found is not None and time.monotonic() - found[0] < config.get("STATS_CACHE_SECONDS", 300):
+        return found[1]
+    table = _fact_table(unit)
+    totals = dict(db.session.execute(select(table.c.year, func.count()).group_by(table.c.year)).all())
+    years = published_years(unit)
+    dims = fine_dimensions()
+
+    def trend(name):
+        return {k: v for k, v in _grouped_counts(unit, [name]).items() if k[0] in years}
+
+    def annual(first, second, year):
+        return _grouped_counts(unit, [first, second], year)
+
+    result = dc.Family(dims, years, {y: totals[y] for y in years}, trend, annual,
+                       k=config["STATS_K"], base=config["STATS_ROUNDING_BASE"])
+    _FAMILIES[stamp] = (time.monotonic(), result)
+    return result
+
+
+# ------------------------------------------------------------------ tables as shown
 
 
 @dataclass
 class Table:
+    """A published table as shown, exported and sent by the API: row and column keys (codes of the
+    dimension's values, group keys for a grouped dimension, years for a trend), counts (None =
+    withheld), totals. ``year`` is the year of an annual table, ALL_YEARS for a one-dimension
+    table of every year, None for a trend."""
+
+    unit: str
     rows: str
     cols: str | None
-    year_from: int
-    year_to: int
-    row_values: list[str]
-    col_values: list[str]
-    published: Published
-    unit: str                # persons | referrals
+    year: object
+    row_keys: list
+    col_keys: list
+    cells: list
+    row_totals: list
+    col_totals: list
+    total: int | None
+    k: int
+    base: int
+    publishable: bool = True
+
+    @property
+    def withheld(self) -> int:
+        return sum(v is None for row in self.cells for v in row)
 
     def as_json(self) -> dict:
-        p = self.published
-        return {"k": p.k, "rounding_base": p.base, "unit": self.unit,
-                "from": self.year_from, "to": self.year_to,
-                "rows": self.row_values, "cols": self.col_values, "cells": p.cells,
-                "row_totals": p.row_totals, "col_totals": p.col_totals, "total": p.total,
-                "suppressed": p.suppressed}
+        return {"unit": self.unit, "rows": self.rows, "cols": self.cols,
+                "year": None if self.year is None else str(self.year),
+                "k": self.k, "rounding_base": self.base, "row_keys": [str(k) for k in self.row_keys],
+                "col_keys": [str(k) for k in self.col_keys], "cells": self.cells,
+                "row_totals": self.row_totals, "col_totals": self.col_totals, "total": self.total,
+                "withheld": self.withheld, "publishable": self.publishable}
 
 
-class BadQuery(ValueError):
-    """A table that may not be asked for (unknown dimension, same dimension twice, bad period)."""
+def _keys(name: str) -> list:
+    fine, grouped = DIMENSIONS[name]
+    dimension = fine_dimensions()[fine]
+    return list(dimension.coarse_keys() if grouped else dimension.values)
 
 
-def years_available() -> tuple[int, int]:
-    # two queries: each is one step down the year index (one query asking for both scans the table)
-    low = db.session.scalar(select(func.min(StatPerson.year)))
-    high = db.session.scalar(select(func.max(StatPerson.year)))
-    if low is None:
-        from nrm.clock import now
-
-        year = now().year
-        return year, year
-    return low, high
-
-
-def period(year_from: int | None, year_to: int | None, available: tuple[int, int] | None = None
-           ) -> tuple[int, int]:
-    """The years asked for, the whole range of the data where one end is not given (``available``:
-    ``years_available()`` when the caller has it already)."""
-    low, high = available or years_available()
-    year_from = low if year_from is None else year_from
-    year_to = high if year_to is None else year_to
-    if not (1990 <= year_from <= year_to <= 2100) or year_to - year_from > 30:
-        raise BadQuery("period")
-    return year_from, year_to
-
-
-def counts(rows: str, cols: str | None, year_from: int, year_to: int,
-           available: tuple[int, int] | None = None) -> tuple[Counter, str]:
-    """Raw counts per (row value, col value) from the fact table: one GROUP BY, then buckets."""
-    unit = "referrals" if rows in REFERRAL_DIMENSIONS or cols in REFERRAL_DIMENSIONS else "persons"
-    table = (StatReferral if unit == "referrals" else StatPerson).__table__
-    group = [table.c[DIMENSIONS[rows]]] + ([table.c[DIMENSIONS[cols]]] if cols else [])
-    query = select(*group, func.count()).group_by(*group)
-    low, high = available or years_available()
-    if year_from > low or year_to < high:     # a whole-range table needs no filter (and no index walk)
-        query = query.where(table.c.year.between(year_from, year_to))
-    found = Counter()
-    for row in db.session.execute(query):
-        key = (bucket(rows, row[0]), bucket(cols, row[1]) if cols else "")
-        found[key] += row[-1]
-    return found, unit
-
-
-def table(rows: str, cols: str | None = None, year_from: int | None = None,
-          year_to: int | None = None) -> Table:
-    if rows not in DIMENSIONS or (cols is not None and cols not in DIMENSIONS) or rows == cols:
+def table(rows: str, cols: str | None = None, year=None) -> Table:
+    """A published table. ``rows`` or ``cols`` may be ``year`` (a trend over every published year);
+    otherwise ``year`` is one published year, or ALL_YEARS for a one-dimension table (default: the
+    latest published year)."""
+    for name in (rows, cols):
+        if name is not None and name != YEAR and name not in DIMENSIONS:
+            raise BadQuery("dimension")
+    if rows == cols or rows is None:
         raise BadQuery("dimension")
-    if {rows, cols} == {"citizenship", "nationality"}:
-        raise BadQuery("dimension")
-    available = years_available()
-    year_from, year_to = period(year_from, year_to, available)
-    found, unit = counts(rows, cols, year_from, year_to, available)
-    row_values = domain(rows, year_from, year_to)
-    col_values = domain(cols, year_from, year_to) if cols else [""]
-    found = _within(found, row_values, col_values)
-    cells = [[found.get((r, c), 0) for c in col_values] for r in row_values]
-    mask = [[bool(cols) and structural(rows, r, cols, c) and not found.get((r, c)) for c in col_values]
-            for r in row_values]
+    if rows != YEAR and cols not in (None, YEAR) and DIMENSIONS[rows][0] == DIMENSIONS[cols][0]:
+        raise BadQuery("dimension")           # a dimension and its own grouping
+    if cols == YEAR:
+        return _transpose(table(YEAR, rows))
+    unit = unit_of(rows, cols)
+    fam = family(unit)
     config = current_app.config
-    published = protect(cells, k=config["STATS_K"], base=config["STATS_ROUNDING_BASE"], structural=mask)
-    return Table(rows, cols, year_from, year_to, row_values, col_values if cols else [], published, unit)
+    k, base = config["STATS_K"], config["STATS_ROUNDING_BASE"]
+    years = list(fam.years)
+    if rows == YEAR:
+        if not years:
+            return Table(unit, rows, cols, None, [], [], [], [], [], None, k, base, publishable=False)
+        if cols is None:
+            cells = [[fam.year_total(y)] for y in years]
+            return Table(unit, YEAR, None, None, years, [], cells, [c[0] for c in cells], [],
+                         fam.grand_total(), k, base)
+        trend = fam.trend(DIMENSIONS[cols][0])
+        keys = _keys(cols)
+        cells = [[trend.shown(y, key) for key in keys] for y in years]
+        return Table(unit, YEAR, cols, None, years, keys, cells, [fam.year_total(y) for y in years],
+                     [trend.shown(ALL_YEARS, key) for key in keys], fam.grand_total(), k, base)
+    if year is None:
+        if not years:
+            raise BadQuery("year")
+        year = years[-1]
+    if year != ALL_YEARS and year not in years:
+        raise BadQuery("year")
+    keys = _keys(rows)
+    trend = fam.trend(DIMENSIONS[rows][0])
+    if cols is None:
+        cells = [[trend.shown(year, key)] for key in keys]
+        total = fam.grand_total() if year == ALL_YEARS else fam.year_total(year)
+        return Table(unit, rows, None, year, keys, [], cells, [c[0] for c in cells], [], total, k, base)
+    if year == ALL_YEARS:
+        raise BadQuery("year")                 # two dimensions are published year by year only
+    col_keys = _keys(cols)
+    annual = fam.annual(DIMENSIONS[rows][0], DIMENSIONS[cols][0], year)
+    flip = annual.rows.name != DIMENSIONS[rows][0]
+    cells = [[(annual.shown(c, r) if flip else annual.shown(r, c)) for c in col_keys] for r in keys]
+    col_trend = fam.trend(DIMENSIONS[cols][0])
+    return Table(unit, rows, cols, year, keys, col_keys, cells, [trend.shown(year, r) for r in keys],
+                 [col_trend.shown(year, c) for c in col_keys], fam.year_total(year), k, base,
+                 publishable=annual.publishable)
 
 
-def _within(found: Counter, row_values: list[str], col_values: list[str]) -> Counter:
-    """A stored code outside a dimension's values (a value an older SOP used) is counted under
-    "unknown" (or "other", or "Unknown"), never dropped; a dimension with none of those refuses."""
-    def place(value, values):
-        if value in values:
-            return value
-        fallback = next((v for v in ("unknown", "other", "Unknown") if v in values), None)
-        if fallback is None:
-            raise BadQuery("data")
-        return fallback
-
-    placed = Counter()
-    for (row, col), count in found.items():
-        placed[(place(row, row_values), place(col, col_values))] += count
-    return placed
+def _transpose(t: Table) -> Table:
+    cells = [list(column) for column in zip(*t.cells, strict=True)] if t.cells else []
+    return Table(t.unit, t.cols, t.rows, t.year, t.col_keys, t.row_keys, cells, t.col_totals, t.row_totals,
+                 t.total, t.k, t.base, t.publishable)
 
 
-def median_days_by_year(year_from: int, year_to: int) -> list[tuple[int, float | None, int]]:
-    """Median days from screening to the first accepted referral, per year (withheld under k)."""
+def median_days_by_year() -> list[tuple[int, float | None]]:
+    """Median days from the screening to its first accepted referral, per published year
+    (withheld over fewer than k people)."""
+    years = family("persons").years
     values = defaultdict(list)
     for year, days in db.session.execute(select(StatPerson.year, StatPerson.days_to_acceptance).where(
-            StatPerson.year.between(year_from, year_to), StatPerson.days_to_acceptance.is_not(None))):
+            StatPerson.year.in_(years), StatPerson.days_to_acceptance.is_not(None))):
         values[year].append(days)
     k = current_app.config["STATS_K"]
-    return [(y, median(values[y], k=k), len(values[y])) for y in range(year_from, year_to + 1)]
+    return [(y, dc.median(values[y], k=k)) for y in years]
 
 
 WITHHELD = "x"
 
 
-def grid(t: Table, label=lambda dimension, value: value, total_label="Total") -> list[list[str]]:
+def grid(t: Table, label=lambda dimension, value: str(value), total_label="Total") -> list[list[str]]:
     """The table exactly as shown and exported: a header row, then one row per value, then totals;
     a withheld count is ``x`` (the statistical offices' sign for a confidential figure)."""
-    p = t.published
-
     def show(value):
         return WITHHELD if value is None else str(value)
 
     if t.cols:
-        header = [""] + [label(t.cols, c) for c in t.col_values] + [total_label]
-        body = [[label(t.rows, r)] + [show(v) for v in p.cells[i]] + [show(p.row_totals[i])]
-                for i, r in enumerate(t.row_values)]
-        footer = [total_label] + [show(v) for v in p.col_totals] + [show(p.total)]
+        header = [""] + [label(t.cols, c) for c in t.col_keys] + [total_label]
+        body = [[label(t.rows, r)] + [show(v) for v in t.cells[i]] + [show(t.row_totals[i])]
+                for i, r in enumerate(t.row_keys)]
+        footer = [total_label] + [show(v) for v in t.col_totals] + [show(t.total)]
     else:
         header = ["", "n"]
-        body = [[label(t.rows, r), show(p.cells[i][0])] for i, r in enumerate(t.row_values)]
-        footer = [total_label, show(p.total)]
+        body = [[label(t.rows, r), show(t.cells[i][0])] for i, r in enumerate(t.row_keys)]
+        footer = [total_label, show(t.total)]
     return [header, *body, footer]
 
 
-def to_csv(rows: list[list[str]]) -> str:
+def to_csv(rows: list[list[str]], preamble: list[str] = ()) -> str:
+    """CSV of the grid; ``preamble`` lines (title, period, unit, rounding, what x means) come first,
+    each in one cell, then an empty line."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
+    for line in preamble:
+        writer.writerow([_safe_cell(line)])
+    if preamble:
+        writer.writerow([])
     for row in rows:
-        # a label that starts like a formula is quoted for spreadsheets (CSV injection)
-        writer.writerow([("'" + cell) if cell[:1] in ("=", "+", "-", "@") and not cell.lstrip("-").isdigit()
-                         else cell for cell in row])
+        writer.writerow([_safe_cell(cell) for cell in row])
     return out.getvalue()
+
+
+def _safe_cell(cell: str) -> str:
+    # a label that starts like a formula is quoted for spreadsheets (CSV injection)
+    return ("'" + cell) if cell[:1] in ("=", "+", "-", "@") and not cell.lstrip("-").isdigit() else cell

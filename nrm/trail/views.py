@@ -73,13 +73,28 @@ def _page(verification=None):
     actor_ids = {e.actor_id for e in events if e.actor_id}
     usernames = dict(db.session.execute(db.select(User.id, User.username)
                                         .where(User.id.in_(actor_ids))).all()) if actor_ids else {}
+    notes = _access_notes(events)
     audit.record("audit.view", object_type="audit_trail")
     db.session.commit()
     args = {k: v for k, v in request.args.items() if k != "page"}
     return render_template("trail/index.html", form=form, events=events, usernames=usernames,
-                           page=page,
+                           page=page, notes=notes,
                            args=args, verification=verification,
                            problem_text=PROBLEM_TEXT.get(verification.problem) if verification else None)
+
+
+def _access_notes(events) -> dict:
+    """The sealed details a coordinator wrote when opening a person's data with a reason, for the
+    flagged events on this page (an erased person's details are gone with them)."""
+    from flask_login import current_user
+
+    from nrm.models import AccessNote
+
+    ids = [e.object_id for e in events if e.object_type == "access_note"]
+    if not ids or not policy.may(current_user, "view_access_note"):
+        return {}
+    found = db.session.scalars(db.select(AccessNote).where(AccessNote.id.in_(ids))).all()
+    return {note.id: note for note in found}
 
 
 @bp.get("/")
