@@ -2,8 +2,10 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField, StringField
+from wtforms import IntegerField, SelectField, StringField
 from wtforms.validators import NumberRange, Optional
+
+from forms.fields import DayField
 
 
 class AuditFilterForm(FlaskForm):
@@ -16,6 +18,6 @@ class AuditFilterForm(FlaskForm):
     actor = StringField(_l("User name"), validators=[Optional()])
     object_type = SelectField(_l("Object type"), validators=[Optional()], validate_choice=False)
     object_id = StringField(_l("Object id"), validators=[Optional()])
-    date_from = DateField(_l("From"), validators=[Optional()])
-    date_to = DateField(_l("To"), validators=[Optional()])
+    date_from = DayField(_l("From"), validators=[Optional()])
+    date_to = DayField(_l("To"), validators=[Optional()])
     page = IntegerField(validators=[Optional(), NumberRange(min=1, max=1_000_000)], default=1)

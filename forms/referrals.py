@@ -4,9 +4,10 @@ with translated labels from ``nrm.labels``); forms never import models."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
+from forms.fields import DayField
 from forms.screening import CheckboxesField
 
 REASON_MAX = 2000
@@ -40,7 +41,7 @@ class OrganisationChoiceForm(FlaskForm):
 
 
 class IntakeForm(FlaskForm):
-    arrival_date = DateField(_l("Date of arrival at the centre"), validators=[Optional()])
+    arrival_date = DayField(_l("Date of arrival at the centre"), validators=[Optional()], not_future=True)
     accommodation = StringField(_l("Accommodation"), validators=[Optional(), Length(max=300)])
     interpreter_arranged = BooleanField(_l("Interpreter arranged"))
     safety_concerns = TextAreaField(_l("Safety concerns"), validators=[Optional(), Length(max=REASON_MAX)])
@@ -55,12 +56,12 @@ class NeedsForm(FlaskForm):
 class TaskForm(FlaskForm):
     need = SelectField(_l("Need"), validators=[DataRequired()])
     description = StringField(_l("Task"), validators=[DataRequired(), Length(max=500)])
-    due_on = DateField(_l("Due date"), validators=[Optional()])
+    due_on = DayField(_l("Due date"), validators=[Optional()], not_past=True)
 
 
 class ServiceForm(FlaskForm):
     need = SelectField(_l("Service delivered"), validators=[DataRequired()])
-    delivered_on = DateField(_l("Date"), validators=[DataRequired()])
+    delivered_on = DayField(_l("Date"), validators=[DataRequired()], not_future=True)
     note = TextAreaField(_l("Note (optional)"), validators=[Optional(), Length(max=REASON_MAX)])
 
 
@@ -74,7 +75,8 @@ class AttachmentForm(FlaskForm):
 
 class CloseForm(FlaskForm):
     reason = SelectField(_l("Reason"), validators=[DataRequired()])
-    follow_up_on = DateField(_l("Follow-up date (leave empty to close now)"), validators=[Optional()])
+    follow_up_on = DayField(_l("Follow-up date (leave empty to close now)"), validators=[Optional()],
+                            not_past=True)
     note = TextAreaField(_l("Closing note (optional)"), validators=[Optional(), Length(max=REASON_MAX)])
 
 
@@ -118,4 +120,5 @@ class DirectoryForm(FlaskForm):
     accepts_referrals = BooleanField(_l("Takes new referrals"))
     intake_paused_reason = TextAreaField(_l("Why it does not take referrals now"),
                                          validators=[Optional(), Length(max=300)])
-    intake_paused_until = DateField(_l("Taking referrals again from (optional)"), validators=[Optional()])
+    intake_paused_until = DayField(_l("Taking referrals again from (optional)"), validators=[Optional()],
+                                   not_past=True)

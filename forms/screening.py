@@ -11,7 +11,6 @@ from babel import Locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    DateField,
     IntegerField,
     RadioField,
     SelectField,
@@ -21,6 +20,9 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
+
+from forms.fields import DayField
+from nrm.core import screening as sc
 
 # Languages a person may speak at an interview in Kyrgyzstan (DOMAIN.md §9), codes of ISO 639.
 INTERVIEW_LANGUAGES = ("ky", "ru", "uz", "tg", "kk", "tk", "ug", "dng", "en", "tr", "zh", "fa", "ur",
@@ -57,8 +59,10 @@ def language_choices(language: str) -> list[tuple[str, str]]:
     return [(code, names.get(code, code)) for code in INTERVIEW_LANGUAGES]
 
 
-def step_form(step, officer_language: str, person_language: str, formdata=None, data=None):
-    """A FlaskForm instance for ``step``; ``data`` are the answers saved so far."""
+def step_form(step, officer_language: str, person_language: str, formdata=None, data=None, offered=None):
+    """A FlaskForm instance for ``step``; ``data`` are the answers saved so far, ``offered`` the
+    answers that decide which options are offered (``nrm.core.screening.visible_options``): an
+    option offered only to a child is not a choice, and not a valid answer, for an adult."""
 
     class StepForm(FlaskForm):
         pass
@@ -68,15 +72,16 @@ def step_form(step, officer_language: str, person_language: str, formdata=None, 
         kwargs = {"label": label, "description": _text(question.ask, person_language)}
         required = [InputRequired(message=_l("Please answer this question."))] if question.required \
             else [Optional()]
+        options = question.options if offered is None else sc.visible_options(question, offered)
         if question.type == "yes_no":
             field = OptionalRadioField(choices=[("yes", _l("Yes")), ("no", _l("No"))],
                                        validators=required if question.required else [], **kwargs)
         elif question.type == "choice":
-            choices = [(o.id, _text(o.label, officer_language)) for o in question.options]
+            choices = [(o.id, _text(o.label, officer_language)) for o in options]
             field = OptionalRadioField(choices=choices, validators=required if question.required else [],
                                        **kwargs)
         elif question.type == "multi":
-            choices = [(o.id, _text(o.label, officer_language)) for o in question.options]
+            choices = [(o.id, _text(o.label, officer_language)) for o in options]
             field = CheckboxesField(choices=choices, validators=[Optional()], **kwargs)
         elif question.type == "languages":
             field = CheckboxesField(choices=language_choices(officer_language), validators=[Optional()],
@@ -86,7 +91,7 @@ def step_form(step, officer_language: str, person_language: str, formdata=None, 
                                  message=_l("Enter a whole number from %(min)s to %(max)s."))
             field = IntegerField(validators=[*required, bounds], **kwargs)
         elif question.type == "date":
-            field = DateField(validators=required, **kwargs)
+            field = DayField(validators=required or [Optional()], not_future=True, **kwargs)
         elif question.type == "country":
             field = SelectField(choices=[("", "—")] + country_choices(officer_language),
                                 validators=required, **kwargs)
@@ -131,7 +136,7 @@ class IdentityForm(FlaskForm):
     given_name = StringField(_l("Given name"), validators=[Optional(), Length(max=120)])
     patronymic = StringField(_l("Patronymic"), validators=[Optional(), Length(max=120)])
     other_names = StringField(_l("Other names used"), validators=[Optional(), Length(max=240)])
-    birth_date = DateField(_l("Date of birth"), validators=[Optional()])
+    birth_date = DayField(_l("Date of birth"), validators=[Optional()], not_future=True, within_years=120)
     document_number = StringField(_l("Document number"), validators=[Optional(), Length(max=40)])
     document_country = SelectField(_l("Document issued by"), validators=[Optional()])
     contact = TextAreaField(_l("How to reach the person safely"), validators=[Optional(), Length(max=500)],

@@ -43,6 +43,12 @@ BABEL_DEFAULT_LOCALE = "ky"
 TIMEZONE = "Asia/Bishkek"
 BABEL_DEFAULT_TIMEZONE = TIMEZONE
 
+# The numbers the screening's emergency page shows large, in this order: (number, service). The
+# services are labelled in nrm.labels.EMERGENCY_SERVICE_LABELS. 189 is the free hotline on safe
+# migration and trafficking; confirm each number with the ministry before a regional deployment.
+EMERGENCY_NUMBERS = (("102", "police"), ("103", "ambulance"), ("112", "emergency"),
+                     ("189", "trafficking_hotline"))
+
 # Sessions: only an opaque session id lives in the signed cookie; the rest is server-side.
 SESSION_IDLE_TIMEOUT = timedelta(minutes=15)
 SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=8)

@@ -130,6 +130,7 @@ NEED_LABELS = {
     "psychological": _l("Psychological support"),
     "legal": _l("Legal help"),
     "shelter": _l("Shelter"),
+    "food": _l("Food"),
     "documents": _l("Identity documents"),
     "family_contact": _l("Family contact"),
     "education": _l("Education"),
@@ -137,6 +138,20 @@ NEED_LABELS = {
     "employment": _l("Employment"),
     "return_or_reintegration": _l("Return or reintegration"),
     "interpreter": _l("Interpreter"),
+}
+
+EMERGENCY_SERVICE_LABELS = {
+    "police": _l("Police"),
+    "ambulance": _l("Ambulance"),
+    "emergency": _l("Single emergency number"),
+    "fire": _l("Fire and rescue"),
+    "trafficking_hotline": _l("Hotline on safe migration and trafficking (free)"),
+}
+
+STRENGTH_LABELS = {
+    "strong": _l("strong indicator"),
+    "medium": _l("medium indicator"),
+    "weak": _l("weak indicator"),
 }
 
 CASE_STATUS_LABELS = {

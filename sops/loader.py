@@ -7,6 +7,8 @@ refuses to start while any remains.
 """
 
 import hashlib
+import re
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,6 +55,51 @@ CANONICAL_INDICATORS = (
 CANONICAL_FACTS = ("recruited", "transported", "transferred", "harboured", "received",
                    "child_in_worst_forms_of_labour", "child_sold_or_offered_for_sale")
 CONDITION_KEYS = ("strong", "medium", "weak", "medium_or_weak")
+# What must never reach a user: a file, a seed line, the design documents, a rule id, a hash.
+# Provenance belongs in `source` fields and YAML comments, which no page shows.
+INTERNAL_REFERENCE = re.compile(
+    r"seeds/|\.txt\b|\.ya?ml\b|DOMAIN|ARCHITECTURE|§|\bR[1-8]\b|\b[0-9a-f]{12,}\b")
+
+
+# A yes_no question whose short label opens with a negation, or whose question is asked in the
+# negative ("Don't you…?", "Do you not…?", "Не…ли…?"), needs yes_means: a "Yes" there reads both
+# ways. A negation inside a positive question ("…where no one can hear us?") is fine.
+NEGATIVE_LABEL = {
+    "en": re.compile(r"^\s*(not|no|never|nobody|no one|without)\b", re.IGNORECASE),
+    "ru": re.compile(r"^\s*(не|нет|никто|никогда|без)(?![а-яё])", re.IGNORECASE),
+}
+NEGATIVE_QUESTION = {
+    "en": re.compile(r"(^|[.?!]\s+)(\w+n't|(do|does|did|is|are|was|were|have|has|can|could|will|would)"
+                     r"\s+(you|they|he|she|it|the person|the child)\s+not)\b", re.IGNORECASE),
+    "ru": re.compile(r"(^|[.?!]\s+)(не|нет)(?![а-яё])", re.IGNORECASE),
+}
+
+
+# Authoring rules (no internal reference in a user's text, negative wording declared) hold for the
+# catalogue being loaded or checked; a stored snapshot of an older version, which screenings made
+# under it still need, is read under the structural rules only.
+_AUTHORING = ContextVar("sops_authoring_rules", default=True)
+
+def _translations(reader, node, key, where, text: dict) -> dict:
+    """The en/ru/ky texts of a mapping, each present and free of internal references."""
+    for language in LANGUAGES:
+        if not isinstance(text.get(language), str) or not text[language].strip():
+            reader.problem(_line(node, key), f"{where}.{key}.{language}", "translation is missing")
+        elif found := internal_reference(text[language]):
+            reader.problem(_line(node, key), f"{where}.{key}.{language}",
+                           f"users see this text: no internal reference ({found!r}); "
+                           "put provenance in `source` or a comment")
+    return {k: v for k, v in text.items() if k in LANGUAGES and isinstance(v, str)}
+
+
+NUMBERING = re.compile(r"^\s*\d+[.)]\s*")
+
+
+def internal_reference(text: str) -> str | None:
+    if not _AUTHORING.get():
+        return None
+    found = INTERNAL_REFERENCE.search(text or "")
+    return found.group(0) if found else None
 
 
 @dataclass(frozen=True)
@@ -154,10 +201,7 @@ class _Checker:
         text = self.require(node, key, dict, where)
         if text is None:
             return {}
-        for language in LANGUAGES:
-            if not isinstance(text.get(language), str) or not text[language].strip():
-                self.r.problem(_line(node, key), f"{where}.{key}.{language}", "translation is missing")
-        return {k: v for k, v in text.items() if k in LANGUAGES and isinstance(v, str)}
+        return _translations(self.r, node, key, where, text)
 
     def choice(self, node, key, allowed, where, default=None):
         if default is not None and key not in node:
@@ -325,10 +369,7 @@ class _ScriptChecker:
         if not isinstance(text, dict):
             r.problem(_line(node, key), f"{where}.{key}", "must be a mapping of en, ru and ky texts")
             return None
-        for language in LANGUAGES:
-            if not isinstance(text.get(language), str) or not text[language].strip():
-                r.problem(_line(node, key), f"{where}.{key}.{language}", "translation is missing")
-        return {k: v for k, v in text.items() if k in LANGUAGES and isinstance(v, str)}
+        return _translations(r, node, key, where, text)
 
     def ids_known(self, r, line, where, ids):
         if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
@@ -369,7 +410,12 @@ class _ScriptChecker:
                 olabel = self.texts(r, option, "label", f"{where}.options[{oid}]") or {}
                 oraises = self.ids_known(r, _line(option, "raises"), f"{where}.options[{oid}].raises",
                                          option.get("raises", []))
-                options.append(sc.Option(oid, olabel, oraises))
+                oshow = option.get("show_if")
+                if oshow is not None and not isinstance(oshow, dict):
+                    r.problem(_line(option, "show_if"), f"{where}.options[{oid}].show_if",
+                              "must be a condition mapping")
+                    oshow = None
+                options.append(sc.Option(oid, olabel, oraises, oshow))
         elif "options" in node:
             r.problem(_line(node, "options"), f"{where}.options", f"a {qtype} question has no options")
         raises = {}
@@ -387,6 +433,17 @@ class _ScriptChecker:
         maps_to = node.get("maps_to")
         if maps_to is not None and maps_to not in sc.MAPS_TO:
             r.problem(_line(node, "maps_to"), f"{where}.maps_to", f"{maps_to!r} is not a known field")
+        yes_means = self.texts(r, node, "yes_means", where, required=False)
+        if yes_means and qtype != "yes_no":
+            r.problem(_line(node, "yes_means"), f"{where}.yes_means", "only a yes_no question has yes_means")
+        if qtype == "yes_no" and not yes_means and _AUTHORING.get():
+            for language in NEGATIVE_LABEL:
+                if (NEGATIVE_LABEL[language].search(label.get(language, ""))
+                        or NEGATIVE_QUESTION[language].search(ask.get(language, ""))):
+                    r.problem(_line(node), f"{where}.yes_means",
+                              f"the {language} wording is negative, so a plain yes reads both ways: "
+                              "say what a yes records in yes_means (or word it positively)")
+                    break
         emergency = bool(node.get("emergency", False))
         if emergency and qtype != "yes_no":
             r.problem(_line(node, "emergency"), f"{where}.emergency",
@@ -399,7 +456,7 @@ class _ScriptChecker:
             id=qid, type=qtype or "text", label=label, ask=ask, help=help_text,
             required=bool(node.get("required", False)), options=tuple(options), raises=raises,
             minimum=node.get("min"), maximum=node.get("max"), show_if=node.get("show_if"),
-            maps_to=maps_to, emergency=emergency, line=node.line)
+            maps_to=maps_to, emergency=emergency, yes_means=yes_means, line=node.line)
 
     def step(self, r, node, where) -> sc.Step | None:
         if not isinstance(node, Node) or not isinstance(node.get("id"), str):
@@ -409,13 +466,43 @@ class _ScriptChecker:
         where = f"steps[{sid}]"
         title = self.texts(r, node, "title", where) or {}
         intro = self.texts(r, node, "intro", where, required=False)
-        actions = self.texts(r, node, "emergency_actions", where, required=False)
+        actions = self.points(r, node, "emergency_actions", where)
+        read_aloud = self.points(r, node, "read_aloud", where)
         raw = node.get("questions")
         if not isinstance(raw, list) or not raw:
             r.problem(_line(node), f"{where}.questions", "a step needs at least one question")
             raw = []
         questions = [q for q in (self.question(r, item, where) for item in raw) if q]
-        return sc.Step(sid, title, tuple(questions), intro, node.get("show_if"), actions, line=node.line)
+        return sc.Step(sid, title, tuple(questions), intro, node.get("show_if"), actions,
+                       read_aloud=read_aloud, line=node.line)
+
+    def points(self, r, node, key, where):
+        """Numbered points read to the person: a list per language, the same number in each."""
+        raw = node.get(key)
+        if raw is None:
+            return None
+        if not isinstance(raw, dict):
+            r.problem(_line(node, key), f"{where}.{key}", "must be a mapping of en, ru and ky lists")
+            return None
+        lists = {}
+        for language in LANGUAGES:
+            items = raw.get(language)
+            if isinstance(items, str):   # catalogues before 2026.2 wrote "1. …" lines in one text
+                items = [NUMBERING.sub("", line).strip() for line in items.splitlines() if line.strip()]
+            if not isinstance(items, list) or not items or not all(isinstance(i, str) and i.strip()
+                                                                   for i in items):
+                r.problem(_line(node, key), f"{where}.{key}.{language}", "must be a non-empty list of texts")
+                continue
+            for item in items:
+                if internal_reference(item):
+                    r.problem(_line(node, key), f"{where}.{key}.{language}",
+                              f"users see this text: no internal reference ({internal_reference(item)!r})")
+            lists[language] = tuple(items)
+        if len({len(v) for v in lists.values()}) > 1:
+            counts = ", ".join(f"{k} {len(v)}" for k, v in lists.items())
+            r.problem(_line(node, key), f"{where}.{key}",
+                      f"each language must have the same points ({counts})")
+        return lists or None
 
     # -- cross-references within the assembled script
     def conditions(self, r, line, where, condition, earlier: dict[str, sc.Question]):
@@ -506,6 +593,10 @@ class _ScriptChecker:
                     reader.problem(question.line, qwhere, f"duplicate question id {question.id!r}")
                 if question.show_if is not None:
                     self.conditions(reader, question.line, qwhere, question.show_if, earlier)
+                for option in question.options:
+                    if option.show_if is not None:
+                        self.conditions(reader, question.line, f"{qwhere}.options[{option.id}]",
+                                        option.show_if, earlier)
                 if question.maps_to:
                     if question.maps_to in maps:
                         reader.problem(question.line, f"{qwhere}.maps_to",
@@ -617,15 +708,20 @@ def load_catalogue(root: Path = ROOT) -> Catalogue:
 
 
 def load_snapshot(files: dict[str, str]) -> Catalogue:
-    """Rebuild a catalogue from stored texts (a screening's versions), through the same checks."""
+    """Rebuild a catalogue from stored texts (a screening's versions), through the same structural
+    checks; the authoring rules added since (see ``_AUTHORING``) do not unmake an older version."""
     import tempfile
 
-    with tempfile.TemporaryDirectory() as folder:
-        root = Path(folder) / "sops"
-        for relative, text in files.items():
-            (root / relative).parent.mkdir(parents=True, exist_ok=True)
-            (root / relative).write_text(text, encoding="utf-8")
-        return load_catalogue(root)
+    token = _AUTHORING.set(False)
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            root = Path(folder) / "sops"
+            for relative, text in files.items():
+                (root / relative).parent.mkdir(parents=True, exist_ok=True)
+                (root / relative).write_text(text, encoding="utf-8")
+            return load_catalogue(root)
+    finally:
+        _AUTHORING.reset(token)
 
 
 def check(path: Path) -> list[Problem]:

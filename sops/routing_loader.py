@@ -159,6 +159,7 @@ class _RoutingChecker(_Checker):
             basis_node = self.require(node, "basis", dict, where) or Node()
             source = self.require(basis_node, "source", str, f"{where}.basis") if basis_node else None
             text = self.texts(basis_node, f"{where}.basis") if basis_node else {}
+            citation = self.texts(basis_node, f"{where}.basis", key="citation") if basis_node else {}
             title = self.texts(node, where, key="title")
             when = self.when(node, where)
             rules.append(
@@ -172,7 +173,7 @@ class _RoutingChecker(_Checker):
                     consent=consent or "services",
                     clock=clock or "?",
                     urgent_clock=urgent,
-                    basis=rt.Basis(source or "", text),
+                    basis=rt.Basis(source or "", text, citation),
                     hold_when=tuple(hold_when) if isinstance(hold_when, list) else (),
                     on_return=self.flag(node, "on_return", where),
                     any_region_fallback=self.flag(node, "any_region_fallback", where),

@@ -3,6 +3,7 @@ sees, is filled with Hypothesis-generated hostile values — scripts, SQL, contr
 right-to-left marks, huge strings, wrong types, malformed UTF-8 — and submitted. Never a 500,
 never a database error on the page, never a script stored and shown back unescaped."""
 
+import html
 import os
 import re
 from html.parser import HTMLParser
@@ -181,7 +182,13 @@ def test_every_form_survives_hostile_input(world, actor):  # noqa: F811 - the fi
                 raise AssertionError(f"{actor}: {form['method'].upper()} {form['action']} → {error!r}") from error
             body = response.get_data(as_text=True)
             assert response.status_code < 500, (actor, form["action"], response.status_code)
-            leak = LEAKS.search(body)
+            # what the user typed comes back in the form, as it should (Hypothesis also draws string
+            # constants of our own code, such as a file name): only what the server adds can leak
+            echoed = body
+            for value in sorted(values.values(), key=len, reverse=True):
+                if value.strip():
+                    echoed = echoed.replace(html.escape(value), "")
+            leak = LEAKS.search(echoed)
             # on failure: the form, the status, the words around the leak and the values sent, so it can be replayed
             assert not leak, (actor, form["action"], response.status_code,
                               body[max(0, leak.start() - 200):leak.end() + 200] if leak else "",

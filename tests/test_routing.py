@@ -109,6 +109,16 @@ CASES = [
      {"result": "possible", "age": 16},
      {"child_protection": ("child-KG-GB", True, None),
       "legal_aid_child_specialist": ("legal-KG-GB", True, None)}),
+    ("possible child who needs a safe place to stay: shelter now, beside protection and a lawyer",
+     {"result": "possible", "age": 16, "needs": ["shelter"], "consent": []},
+     {"child_protection": ("child-KG-GB", True, None),
+      "legal_aid_child_specialist": ("legal-KG-GB", True, None), "crisis_centre": ("sezim", False, None)}),
+    ("possible child who needs food, in Osh region",
+     {"result": "possible", "age": 9, "needs": ["food"], "stay_region": "KG-O"},
+     {"child_protection": ("child-KG-O", True, None),
+      "legal_aid_child_specialist": ("legal-KG-O", True, None), "crisis_centre": ("ak-jurok", False, None)}),
+    ("possible adult who needs shelter: nothing yet (shelter for a possible adult waits)",
+     {"result": "possible", "needs": ["shelter"]}, {}),
     ("possible adult: nothing yet", {"result": "possible"}, {}),
     ("no indicators: nothing", {"result": "no_indicators"}, {}),
     ("foreign national with no mission in the directory: through the MFA",
@@ -181,6 +191,12 @@ def test_legal_aid_records_every_category_that_applies():
 def test_the_asylum_clock_is_ten_working_days():
     proposal = by_service(route(citizenship="UZ", asylum_wish=True))["refugee_procedure"]
     assert proposal.deadline_working_days == 10 and proposal.deadline_hours == 14 * 24
+
+
+def test_a_child_shelter_referral_runs_on_the_urgent_clock_and_carries_both_bases():
+    proposal = by_service(route(age=14, needs=["shelter"]))["crisis_centre"]
+    assert proposal.deadline_hours == CLOCKS["acknowledgement_urgent_hours"]
+    assert len(proposal.basis) == 2       # the crisis-centre rule and the child's safe-place rule
 
 
 def test_urgent_shelter_shortens_the_acknowledgement_clock():
@@ -281,7 +297,8 @@ def test_referrals_route_prints_one_list_per_object(runner):
     assert set(consular) >= {"service", "organisation", "mandatory", "basis", "deadline_hours", "hold"}
     assert consular["organisation"]["code"] == "mission-uz" and consular["organisation"]["name"]
     assert consular["mandatory"] is True and consular["hold"] == "safety_check"
-    assert "001_e617a7a12ec0d28b.txt:831" in consular["basis"]
+    assert "Decision No. 493 of 19 September 2019" in consular["basis"]     # as a reader of law cites it
+    assert "001_e617a7a12ec0d28b.txt:831" in consular["basis_source"]      # provenance, for reviewers
     assert first["child_protection"]["deadline_hours"] == 4
     assert first["crisis_centre"]["organisation"]["code"] == "ak-jurok"
 

@@ -145,10 +145,13 @@ def test_full_screening_submitted_with_reasons_per_dimension(app, client, office
     _walk_to_summary(client, app, sid, LABOUR_CASE)
     page = client.get(f"/screening/{sid}/summary").get_data(as_text=True)
     assert "Summary before submitting" in page
+    # the reasons come first, then the question whether the officer agrees
+    assert 0 < page.index("Elements") < page.index("Do you agree with this result?")
     response = post_form(client, f"/screening/{sid}/summary", {"agreement": "agree"})
     assert response.headers["Location"].endswith(f"/screening/{sid}")
     page = client.get(f"/screening/{sid}").get_data(as_text=True)
-    assert "Why: the indicators found, by dimension" in page and "Criteria version" in page
+    assert "Why: the indicators found, by dimension" in page
+    assert not re.search(r"\b[0-9a-f]{12,}\b", page.split("<main", 1)[1]), "a catalogue hash on the result page"
     with app.app_context():
         screening = db.session.get(Screening, sid)
         assert screening.status == "submitted" and screening.result in ("no_indicators", "possible", "presumed_victim")
@@ -238,3 +241,106 @@ def test_an_old_screening_keeps_the_wording_it_was_made_under(app, client, offic
     with app.app_context():
         old, new = db.session.get(Screening, sid), db.session.get(Screening, new_sid)
         assert old.criteria_version_id != new.criteria_version_id
+
+
+# ------------------------------------------------------------------ field-ready screening (issue 13)
+
+@pytest.fixture
+def customs_officer(app, client, login):
+    return login("screening_officer", org_code="t-customs", org_kind="customs_post")
+
+
+def test_the_customs_child_walk_asks_about_the_childs_safety_right_after_the_age(app, client, customs_officer):
+    sid, first = _start(client)
+    assert _script(app, sid).id == "customs"
+    _step(client, sid, "safety", {"in_immediate_danger": "no"})
+    response = _step(client, sid, "person", {"age": "15", "sex": "female", "citizenship_status": "kyrgyz"})
+    assert response.headers["Location"].endswith(f"/screening/{sid}/step/child_safety")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert 'id="q-accompanying_adult"' in page and 'id="q-parents_or_guardian"' in page
+    assert 'id="q-trusted_adult"' in page
+    # the child-only kinds of exploitation are offered to the child
+    page = client.get(f"/screening/{sid}/step/exploitation").get_data(as_text=True)
+    assert 'value="ChildLabour"' in page and 'value="SaleOfChildren"' in page
+
+
+def test_an_adult_is_never_offered_child_only_options(app, client, customs_officer):
+    sid, _ = _start(client)
+    _step(client, sid, "safety", {"in_immediate_danger": "no"})
+    response = _step(client, sid, "person", {"age": "27", "sex": "male", "citizenship_status": "kyrgyz"})
+    assert not response.headers["Location"].endswith("/child_safety")
+    page = client.get(f"/screening/{sid}/step/exploitation").get_data(as_text=True)
+    assert 'value="ForcedLabour"' in page
+    assert 'value="ChildLabour"' not in page and 'value="SaleOfChildren"' not in page
+    # and the server refuses one sent by hand, keeping the other answers on screen
+    response = _step(client, sid, "exploitation", {"exploitation_types": ["ForcedLabour", "ChildLabour"]})
+    assert response.status_code == 422
+    assert re.search(r'<input checked[^>]*value="ForcedLabour"', response.get_data(as_text=True))
+    with app.app_context():
+        assert "exploitation_types" not in json.loads(db.session.get(Screening, sid).answers_json)
+
+
+def test_an_age_changed_to_an_adults_drops_a_child_only_answer(app):
+    with app.app_context():
+        script = service.catalogue().scripts["customs"]
+    from nrm.core import screening as sc
+
+    answers = {"age": 15, "exploitation_types": ["ChildLabour", "ForcedLabour"]}
+    assert sc.effective_answers(script, answers)["exploitation_types"] == ["ChildLabour", "ForcedLabour"]
+    assert sc.effective_answers(script, {**answers, "age": 27})["exploitation_types"] == ["ForcedLabour"]
+
+
+def test_consent_is_read_as_numbered_points_in_the_persons_language_apart_from_the_officers_instruction(
+        app, client, officer):
+    post_form(client, "/language", {"language": "ru", "next": "/"}, page="/")
+    sid, _ = _start(client, language="ky")
+    page = client.get(f"/screening/{sid}/step/consent").get_data(as_text=True)
+    consent = _script(app, sid).step("consent")
+    read = re.search(r'<ol class="points script" lang="ky">(.*?)</ol>', page, re.S)
+    assert read, "no numbered list in the person's language"
+    assert read.group(1).count("<li>") == len(consent.read_aloud["ky"]) == 7
+    assert consent.intro["ru"] in page and consent.intro["ky"] not in read.group(1)
+    assert "Прочитайте" not in read.group(1)    # nothing meant for the officer inside what is read out
+
+
+def test_answer_options_are_shown_in_the_persons_language_beside_the_officers(app, client, officer):
+    post_form(client, "/language", {"language": "ru", "next": "/"}, page="/")
+    sid, _ = _start(client, language="ky")
+    page = client.get(f"/screening/{sid}/step/person").get_data(as_text=True)
+    assert "Женский" in page or "Женщина" in page
+    sex = next(q for q in _script(app, sid).step("person").questions if q.id == "sex")
+    assert sex.options[0].label["ru"] in page and sex.options[0].label["ky"] in page
+    assert re.search(r'class="in-person-language" lang="ky">· Ооба<', page)      # yes/no too
+
+
+def test_the_emergency_page_is_a_numbered_list_with_the_numbers_large_and_reachable_from_every_step(
+        app, client, officer):
+    sid, _ = _start(client)
+    for step in _script(app, sid).steps:
+        page = client.get(f"/screening/{sid}/step/{step.id}").get_data(as_text=True)
+        assert f"/screening/{sid}/emergency?back={step.id}" in page, step.id
+    page = client.get(f"/screening/{sid}/emergency?back=debts").get_data(as_text=True)
+    for number in ("102", "103", "112", "189"):
+        assert f'<span class="number">{number}</span>' in page
+    actions = re.search(r'<ol class="points emergency-actions"[^>]*>(.*?)</ol>', page, re.S).group(1)
+    assert actions.count("<li>") == 6
+    assert f"/screening/{sid}/step/debts" in page      # back to where the officer was
+
+
+def test_a_negatively_worded_question_says_what_yes_records(app, client, customs_officer):
+    sid, _ = _start(client, language="en")
+    page = client.get(f"/screening/{sid}/step/person").get_data(as_text=True)
+    age_uncertain = next(q for q in _script(app, sid).step("person").questions if q.id == "age_uncertain")
+    assert f'<p class="yes-means">{age_uncertain.yes_means["en"]}</p>' in page   # the officer reads it
+
+
+def test_a_birth_date_in_the_future_or_too_long_ago_is_refused_and_the_rest_kept(app, client, officer):
+    sid, _ = _start(client)
+    for bad, words in (("2031-05-01", "in the future"), ("1890-01-01", "too far in the past")):
+        response = post_form(client, f"/screening/{sid}/identity",
+                             {"family_name": "Testovamkhanova", "birth_date": bad})
+        page = response.get_data(as_text=True)
+        assert response.status_code == 422 and words in page, bad
+        assert 'value="Testovamkhanova"' in page
+    response = post_form(client, f"/screening/{sid}/identity", {"birth_date": "01.05.1994"})
+    assert response.status_code == 302      # dd.mm.yyyy typed by hand is read too

@@ -186,3 +186,69 @@ def test_a_duplicate_question_and_a_missing_common_step_are_named(tmp_path):
     messages = " | ".join(p.message for p in problems)
     assert "duplicate question id 'documents_held_by_companion'" in messages
     assert "common.yaml has no step 'debtz'" in messages
+
+
+# ------------------------------------------------------------------ authoring rules (issue 13)
+
+def test_a_negatively_worded_question_without_its_declared_sense_is_refused(tmp_path):
+    old = 'en: "Safe to talk here"'
+    assert old in COMMON
+    broken = COMMON.replace(old, 'en: "Not safe to talk here"', 1)
+    problems = check(_catalogue_with(tmp_path, common=broken))
+    hit = [p for p in problems if p.field == "steps[safety].questions[safe_to_talk_here].yes_means"]
+    assert hit and "negative" in hit[0].message and hit[0].line == _question_line(broken, "safe_to_talk_here")
+    # a question asked in the negative is caught as well, in Russian too
+    old_ru = 'ru: "Вы чувствуете себя в безопасности, разговаривая со мной здесь, где нас никто не слышит?"'
+    assert old_ru in COMMON
+    broken = COMMON.replace(old_ru, 'ru: "Не боитесь ли вы говорить здесь?"', 1)
+    problems = check(_catalogue_with(tmp_path / "ru", common=broken))
+    assert any(p.field.endswith("safe_to_talk_here].yes_means") for p in problems)
+
+
+def test_a_declared_sense_makes_the_negative_wording_acceptable(tmp_path):
+    fixed = COMMON.replace('en: "Safe to talk here"', 'en: "Not safe to talk here"', 1).replace(
+        "      - id: safe_to_talk_here\n        type: yes_no\n",
+        "      - id: safe_to_talk_here\n        type: yes_no\n        yes_means:\n"
+        "          en: \"Yes = it is not safe\"\n          ru: \"Да = небезопасно\"\n          ky: \"Ооба = коопсуз эмес\"\n", 1)
+    assert check(_catalogue_with(tmp_path, common=fixed)) == []
+
+
+@pytest.mark.parametrize("leak", ["see seeds/001_e617a7a12ec0d28b.txt:831", "DOMAIN.md §5", "rule R3 applies",
+                                  "version 3f2a9c0b1d4e5f60"])
+def test_an_internal_reference_in_a_users_text_is_refused(tmp_path, leak):
+    old = 'en: "Safe to talk here"'
+    problems = check(_catalogue_with(tmp_path, common=COMMON.replace(old, f'en: "Safe to talk here ({leak})"', 1)))
+    assert any("no internal reference" in p.message and p.field.endswith("label.en") for p in problems), problems
+
+
+def test_points_read_aloud_must_be_the_same_in_every_language(tmp_path):
+    start = COMMON.index("    read_aloud:\n")
+    ky = COMMON.index("      ky:\n", start)
+    first_ky_point = COMMON.index("        - ", ky)
+    broken = COMMON[:first_ky_point] + COMMON[COMMON.index("\n", first_ky_point) + 1:]
+    problems = check(_catalogue_with(tmp_path, common=broken))
+    assert any(p.field == "steps[consent].read_aloud" and "ky 6, ru 7, en 7" in p.message for p in problems), problems
+
+
+def test_an_option_shown_only_on_a_condition_is_checked_like_a_question(tmp_path):
+    broken = COMMON.replace("                - question: age\n                  below: 18\n",
+                            "                - question: consent_services\n                  equals: \"yes\"\n", 1)
+    problems = check(_catalogue_with(tmp_path, common=broken))
+    assert any(".options[ChildLabour]" in p.field and "not an earlier question" in p.message for p in problems)
+
+
+def test_a_stored_older_catalogue_still_loads_for_the_screenings_made_under_it():
+    """A screening keeps the catalogue it was made under: text written before the authoring rules
+    (a seed reference in a help text, emergency actions as one numbered text) must still load."""
+    from sops.loader import load_snapshot
+
+    common = COMMON.replace('en: "Safe to talk here"', 'en: "Safe to talk here (seeds/001_x.txt:12)"', 1)
+    start = common.index("    emergency_actions:\n")
+    end = common.index("    questions:\n", start)
+    old_style = "    emergency_actions:\n" + "".join(
+        f"      {lang}: |-\n        1. Call 102.\n        2. Stay with the person.\n" for lang in ("en", "ru", "ky"))
+    common = common[:start] + old_style + common[end:]
+    files = {"criteria.yaml": ORIGINAL, "screening/common.yaml": common, "screening/customs.yaml": CUSTOMS}
+    catalogue = load_snapshot(files)
+    safety = catalogue.scripts["customs"].steps[0]
+    assert safety.emergency_actions["en"] == ("Call 102.", "Stay with the person.")

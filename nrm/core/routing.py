@@ -49,6 +49,7 @@ NEEDS = (
     "medical",
     "psychological",
     "shelter",
+    "food",
     "legal",
     "documents",
     "family_contact",
@@ -140,8 +141,9 @@ class Organisation:
 
 @dataclass(frozen=True)
 class Basis:
-    source: str
+    source: str                      # provenance for reviewers (the sources page), never shown to users
     text: Mapping[str, str]
+    citation: Mapping[str, str] = field(default_factory=dict)   # the law as a reader of law cites it
 
 
 @dataclass(frozen=True)
@@ -196,8 +198,9 @@ class Proposal:
             if org
             else None,
             "mandatory": self.mandatory,
-            "basis": "; ".join(f"{b.source}" for b in self.basis),
+            "basis": "; ".join(b.citation.get(language) or b.citation.get("en", "") for b in self.basis),
             "basis_text": " ".join(b.text.get(language) or b.text.get("en", "") for b in self.basis),
+            "basis_source": "; ".join(b.source for b in self.basis),
             "rule": "+".join(self.rules),
             "deadline_hours": self.deadline_hours,
             "deadline_working_days": self.deadline_working_days,

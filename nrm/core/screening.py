@@ -26,6 +26,7 @@ class Option:
     id: str
     label: Mapping[str, str]
     raises: tuple[str, ...] = ()
+    show_if: Mapping | None = None       # an option offered only when this holds (e.g. a child)
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class Question:
     show_if: Mapping | None = None
     maps_to: str | None = None
     emergency: bool = False
+    yes_means: Mapping[str, str] | None = None   # what a "yes" records, where the wording is negative
     line: int = field(default=0, compare=False)  # where it is written, for validation messages
 
 
@@ -53,7 +55,8 @@ class Step:
     questions: tuple[Question, ...]
     intro: Mapping[str, str] | None = None
     show_if: Mapping | None = None
-    emergency_actions: Mapping[str, str] | None = None
+    emergency_actions: Mapping[str, tuple[str, ...]] | None = None   # numbered actions, in order
+    read_aloud: Mapping[str, tuple[str, ...]] | None = None   # points read to the person, in order
     line: int = field(default=0, compare=False)
 
 
@@ -119,16 +122,34 @@ def visible_questions(step: Step, answers: Mapping) -> list[Question]:
     return [q for q in step.questions if visible(q, answers)]
 
 
+def visible_options(question: Question, answers: Mapping) -> tuple[Option, ...]:
+    """The options offered now (a child-only option is never offered for an adult)."""
+    return tuple(o for o in question.options if o.show_if is None or condition_holds(o.show_if, answers))
+
+
+def _keep_offered(question: Question, value, answers: Mapping):
+    """An answer without the options no longer offered (the age changed to an adult's)."""
+    if not question.options or not any(o.show_if for o in question.options):
+        return value
+    offered = {o.id for o in visible_options(question, answers)}
+    if isinstance(value, list):
+        kept = [v for v in value if v in offered]
+        return kept or None
+    return value if value in offered else None
+
+
 def effective_answers(script: Script, answers: Mapping) -> dict:
     """Only the answers to questions that are visible now: changing an earlier answer can hide a
-    follow-up, whose old answer must then count for nothing."""
+    follow-up (or an option), whose old answer must then count for nothing."""
     kept: dict = {}  # show_if refers to earlier questions only, so judge by what is kept so far
     for step in script.steps:
         if not visible(step, kept):
             continue
         for question in step.questions:
             if answered(answers.get(question.id)) and visible(question, kept):
-                kept[question.id] = answers[question.id]
+                value = _keep_offered(question, answers[question.id], kept)
+                if answered(value):
+                    kept[question.id] = value
     return kept
 
 

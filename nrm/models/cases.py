@@ -19,7 +19,7 @@ from nrm.models.referrals import Referral
 from nrm.models.types import UTCDateTime
 from nrm.security.vault import Sealable, Sealed
 
-NEEDS = ("medical", "psychological", "legal", "shelter", "documents", "family_contact", "education",
+NEEDS = ("medical", "psychological", "legal", "shelter", "food", "documents", "family_contact", "education",
          "skills_training", "employment", "return_or_reintegration")
 
 

@@ -8,7 +8,7 @@ timeout, a closed tab or a change of device and resumes at the step it was left 
 import json
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -112,9 +112,10 @@ def step(screening_id, step_id):
     if current_step is None:
         abort(404)
     given = service.answers(screening)
-    shown = [q for q in current_step.questions if sc.visible(q, sc.effective_answers(script, given))]
+    current = sc.effective_answers(script, given)
+    shown = [q for q in current_step.questions if sc.visible(q, current)]
     form = step_form(current_step, _officer_language(), screening.interview_language,
-                     formdata=request.form if request.method == "POST" else None, data=given)
+                     formdata=request.form if request.method == "POST" else None, data=given, offered=current)
     status = 200
     if request.method == "POST":
         action = request.form.get("action", "next")
@@ -155,8 +156,17 @@ def step(screening_id, step_id):
     return render_template(
         "screening/step.html", screening=screening, script=script, step=current_step, form=form,
         steps=steps, position=position, shown=shown, officer_language=_officer_language(),
-        person_language=screening.interview_language,
+        person_language=screening.interview_language, option_labels=_option_labels,
         emergency=current_step.emergency_actions and sc.emergency(script, given)), status
+
+
+def _option_labels(question, language: str) -> dict:
+    """The answer options of ``question`` in ``language`` (the person's), to show beside the
+    officer's: the officer reads them out instead of translating on the spot."""
+    if question.type == "yes_no":
+        with force_locale(language):
+            return {"yes": _("Yes"), "no": _("No")}
+    return {o.id: o.label.get(language) for o in question.options}
 
 
 def _typed(field) -> bool:
@@ -169,9 +179,11 @@ def emergency(screening_id):
     _criteria, script = service.catalogue_of(screening)
     given = service.answers(screening)
     safety = script.steps[0]
+    back = request.args.get("back")
+    ids = {s.id for s in sc.visible_steps(script, sc.effective_answers(script, given))}
     _viewed(screening)
     return render_template("screening/emergency.html", screening=screening, step=safety,
-                           next_step=service.next_step(script, given, safety.id),
+                           next_step=back if back in ids else service.next_step(script, given, safety.id),
                            officer_language=_officer_language())
 
 
@@ -235,6 +247,7 @@ def summary(screening_id):
         _viewed(screening)
     return render_template("screening/summary.html", screening=screening, script=script, form=form,
                            steps=sc.visible_steps(script, current), answers=current, outcome=outcome,
+                           assessment=json.loads(service.assessment_document(outcome)), criteria=criteria,
                            missing=missing, officer_language=_officer_language(),
                            display=_display), 422 if request.method == "POST" else 200
 

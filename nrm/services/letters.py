@@ -99,7 +99,8 @@ def content(referral: Referral, language: str) -> dict:
             "from": origin.name_in(language) if origin else "—",
             "lines": describe(payload, language),
             "basis": [
-                (r.title.get(language, ""), r.basis.text.get(language, ""), r.basis.source) for r in rules
+                (r.title.get(language, ""), r.basis.text.get(language, ""),
+                 r.basis.citation.get(language, "")) for r in rules
             ],
             "mandatory": referral.mandatory,
             "sent": format_date(referral.sent_at, "long") if referral.sent_at else _("Not sent yet"),
