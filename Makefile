@@ -42,17 +42,21 @@ run: compile
 	NRM_ENV=$${NRM_ENV:-development} $(FLASK) init --demo
 	NRM_ENV=$${NRM_ENV:-development} NRM_SCHEDULER_IN_PROCESS=true $(FLASK) run --host 127.0.0.1 --port 5000
 
-# Debian's chromium (Playwright drives it; it cannot download its own browser here), PostgreSQL 15
-# and the DejaVu fonts the PDF referral letters are set in (Cyrillic and Kyrgyz letters).
+# Debian's chromium (Playwright drives it; it cannot download its own browser here), PostgreSQL 15,
+# and what the PDF referral letters need: WeasyPrint's Pango and the DejaVu fonts (Cyrillic and the
+# Kyrgyz letters).
 PDF_FONT := /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+SYSTEM_PACKAGES := chromium postgresql-15 fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0
 system-deps:
-	@if [ ! -x /usr/bin/chromium ] || [ ! -x $(PG_BIN)/initdb ] || [ ! -f $(PDF_FONT) ]; then \
-	  echo "Installing system packages: chromium postgresql-15 fonts-dejavu-core"; \
-	  $(APT) update -qq && $(APT) install -y -qq chromium postgresql-15 fonts-dejavu-core >/dev/null; \
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x $(PG_BIN)/initdb ] || [ ! -f $(PDF_FONT) ] || \
+	    ! ldconfig -p | grep -q libpangoft2-1.0.so.0; then \
+	  echo "Installing system packages: $(SYSTEM_PACKAGES)"; \
+	  $(APT) update -qq && $(APT) install -y -qq $(SYSTEM_PACKAGES) >/dev/null; \
 	fi
 	@test -x /usr/bin/chromium || { echo "chromium is missing: apt-get install chromium"; exit 1; }
 	@test -x $(PG_BIN)/initdb || { echo "PostgreSQL 15 is missing: apt-get install postgresql-15"; exit 1; }
 	@test -f $(PDF_FONT) || { echo "The PDF font is missing: apt-get install fonts-dejavu-core"; exit 1; }
+	@ldconfig -p | grep -q libpangoft2-1.0.so.0 || { echo "Pango is missing (PDF letters): apt-get install libpango-1.0-0 libpangoft2-1.0-0"; exit 1; }
 
 # ruff (with the bandit rules, S) and pip-audit: a known vulnerability fails the build; a vulnerability
 # service that does not answer (a closed network) is reported and skipped.

@@ -5,6 +5,8 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
+from forms.fields import DayField
+
 
 class ProfileForm(FlaskForm):
     """Who the person is at work: what a referral letter prints under the officer's signature."""
@@ -43,7 +45,9 @@ class DisableForm(FlaskForm):
 class OrganisationForm(FlaskForm):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(min=2, max=64)],
                        render_kw={"autocapitalize": "none", "spellcheck": "false"})
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    name_ky = StringField(_l("Name in Kyrgyz"), validators=[DataRequired(), Length(max=200)])
+    name_ru = StringField(_l("Name in Russian"), validators=[DataRequired(), Length(max=200)])
+    name_en = StringField(_l("Name in English"), validators=[DataRequired(), Length(max=200)])
     kind = SelectField(_l("Kind"), validators=[DataRequired()])
     region = SelectField(_l("Region"), validators=[Optional()])
     parent = SelectField(_l("Parent organisation"), coerce=int, validators=[Optional()])
@@ -54,3 +58,13 @@ class ActionForm(FlaskForm):
     """A bare CSRF-protected POST for the buttons of the account and organisation lists."""
 
     submit = SubmitField()
+
+
+class CalendarDayForm(FlaskForm):
+    """A day the Cabinet announces: a day off, or a weekend day declared a working day."""
+
+    day = DayField(_l("Date"), validators=[DataRequired()])
+    kind = SelectField(_l("The day is"), validators=[DataRequired()])
+    name = StringField(_l("What the day is"), validators=[DataRequired(), Length(max=200)],
+                       description=_l("As the Cabinet's decision names it, e.g. Orozo Ait, or a day "
+                                      "off moved from Saturday"))

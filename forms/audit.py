@@ -3,7 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField
-from wtforms.validators import NumberRange, Optional
+from wtforms.validators import Length, NumberRange, Optional
 
 from forms.fields import DayField
 
@@ -17,7 +17,8 @@ class AuditFilterForm(FlaskForm):
     outcome = SelectField(_l("Outcome"), validators=[Optional()], validate_choice=False)
     actor = StringField(_l("User name"), validators=[Optional()])
     object_type = SelectField(_l("Object type"), validators=[Optional()], validate_choice=False)
-    object_id = StringField(_l("Object id"), validators=[Optional()])
+    reference = StringField(_l("Case reference"), validators=[Optional(), Length(max=40)],
+                            render_kw={"placeholder": "NRM-2026-1A2B3C4D"})
     date_from = DayField(_l("From"), validators=[Optional()])
     date_to = DayField(_l("To"), validators=[Optional()])
     page = IntegerField(validators=[Optional(), NumberRange(min=1, max=1_000_000)], default=1)

@@ -24,7 +24,32 @@ class ReasonForm(FlaskForm):
 class NoteForm(FlaskForm):
     """A required written reason or note (sealed)."""
 
-    note = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=REASON_MAX)])
+    note = TextAreaField(_l("Reason"), validators=[DataRequired(message=_l("Write the reason.")),
+                                                   Length(max=REASON_MAX)])
+
+
+class KeepHoldForm(FlaskForm):
+    """The coordinator keeps a held referral held until a review date, with a written reason."""
+
+    review_on = DayField(_l("Look at it again on"), validators=[DataRequired()], not_past=True)
+    note = TextAreaField(_l("Why it stays on hold"),
+                         validators=[DataRequired(message=_l("Write the reason.")), Length(max=REASON_MAX)])
+
+
+class WithdrawHeldForm(FlaskForm):
+    """The coordinator withdraws a held referral: non-refoulement or the person's wish, with words."""
+
+    reason = SelectField(_l("Ground"), validators=[DataRequired()])
+    note = TextAreaField(_l("Reason"), validators=[DataRequired(message=_l("Write the reason.")),
+                                                   Length(max=REASON_MAX)])
+
+
+class IdentityGapForm(FlaskForm):
+    """Why a referral to a diplomatic mission goes without the person's full identity."""
+
+    reason = SelectField(_l("Why the identity is not complete"), validators=[DataRequired()])
+    details = TextAreaField(_l("Details (needed if the reason is 'other')"),
+                            validators=[Optional(), Length(max=REASON_MAX)])
 
 
 class AddReferralForm(FlaskForm):

@@ -7,7 +7,6 @@ required unless the SOP says so: a person may decline to answer.
 
 from datetime import date
 
-from babel import Locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -18,15 +17,13 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from forms.fields import DayField
+from nrm import names
 from nrm.core import screening as sc
-
-# Languages a person may speak at an interview in Kyrgyzstan (DOMAIN.md §9), codes of ISO 639.
-INTERVIEW_LANGUAGES = ("ky", "ru", "uz", "tg", "kk", "tk", "ug", "dng", "en", "tr", "zh", "fa", "ur",
-                       "hi", "ar", "de", "ko")
 
 
 class OptionalRadioField(RadioField):
@@ -48,15 +45,17 @@ def _text(texts, language) -> str:
     return (texts or {}).get(language) or (texts or {}).get("en") or ""
 
 
-def country_choices(language: str) -> list[tuple[str, str]]:
-    names = Locale.parse(language).territories
-    codes = [c for c in names if len(c) == 2 and c.isalpha() and c.isupper() and c not in ("ZZ", "EU", "UN")]
-    return sorted(((c, names[c]) for c in codes), key=lambda pair: pair[1])
+def country_choices(language: str) -> list[SelectChoice]:
+    """"—" (not answered), then the ISO 3166-1 countries by name in two option groups: the region
+    and the main destinations first, then every other country (``nrm.names``)."""
+    first, rest = names.countries(language)
+    near, others = str(_l("Region and main destinations")), str(_l("All countries"))
+    return ([SelectChoice("", "—")] + [SelectChoice(code, name, optgroup=near) for code, name in first]
+            + [SelectChoice(code, name, optgroup=others) for code, name in rest])
 
 
 def language_choices(language: str) -> list[tuple[str, str]]:
-    names = Locale.parse(language).languages
-    return [(code, names.get(code, code)) for code in INTERVIEW_LANGUAGES]
+    return names.languages(language)
 
 
 def step_form(step, officer_language: str, person_language: str, formdata=None, data=None, offered=None):
@@ -93,7 +92,7 @@ def step_form(step, officer_language: str, person_language: str, formdata=None, 
         elif question.type == "date":
             field = DayField(validators=required or [Optional()], not_future=True, **kwargs)
         elif question.type == "country":
-            field = SelectField(choices=[("", "—")] + country_choices(officer_language),
+            field = SelectField(choices=country_choices(officer_language),
                                 validators=required, **kwargs)
         elif question.type == "language":
             field = SelectField(choices=[("", "—")] + language_choices(officer_language),

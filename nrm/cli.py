@@ -14,15 +14,23 @@ from flask.cli import with_appcontext
 
 from nrm.errors import StartupError, ValidationFailed
 
-BASE_ORGANISATION = ("mlssm", "Ministry of Labour, Social Security and Migration — NRM coordination",
-                     "mlssm_central", "KG-GB")
+BASE_ORGANISATION = ("mlssm", {
+    "en": "Ministry of Labour, Social Security and Migration — NRM coordination",
+    "ru": "Министерство труда, социального обеспечения и миграции — координация Национального механизма "
+          "перенаправления",
+    "ky": "Эмгек, социалдык камсыздоо жана миграция министрлиги — Улуттук багыттоо механизмин координациялоо",
+}, "mlssm_central", "KG-GB")
 
 # Demo organisations: fictitious screening units named "Demo". The real bodies (crisis centres,
 # Procurator General's Office, Ombudsman, ...) come from the directory (sops/directory.yaml),
 # names and kinds only, no contacts.
 DEMO_ORGANISATIONS = (
-    ("demo-police-bishkek", "Demo: Internal affairs unit, Bishkek", "police_unit", "KG-GB", True),
-    ("demo-customs-manas", "Demo: Customs post, Manas airport", "customs_post", "KG-C", True),
+    ("demo-police-bishkek", {"en": "Demo: Internal affairs unit, Bishkek",
+                             "ru": "Демо: отдел внутренних дел, Бишкек",
+                             "ky": "Демо: ички иштер бөлүмү, Бишкек"}, "police_unit", "KG-GB", True),
+    ("demo-customs-manas", {"en": "Demo: Customs post, Manas airport",
+                            "ru": "Демо: таможенный пост, аэропорт «Манас»",
+                            "ky": "Демо: бажы бекети, «Манас» аэропорту"}, "customs_post", "KG-C", True),
 )
 DEMO_ACCOUNTS = (
     ("demo-officer", "screening_officer", "demo-police-bishkek"),
@@ -369,6 +377,57 @@ def orgs_disable(code, reason):
         _fail(str(problem.message))
     db.session.commit()
     click.echo(f"disabled {org.code}; {ended} session(s) ended")
+
+
+holidays_cli = click.Group("holidays", help="The working calendar the working-day clocks count.")
+
+
+@holidays_cli.command("list")
+@click.option("--year", type=int, help="The year (default: this year, in Bishkek).")
+@with_appcontext
+def holidays_list(year):
+    """Public holidays under the law and the days recorded for a year."""
+    from nrm.clock import today
+    from nrm.services import calendar
+
+    year = year or today().year
+    for entry in calendar.year_view(year, "en"):
+        click.echo(f"{entry['day'].strftime('%d.%m.%Y %a')}  {entry['kind']:<11}  {entry['origin']:<13}  "
+                   f"{entry['name']}")
+
+
+@holidays_cli.command("add")
+@click.argument("day", type=click.DateTime(formats=["%Y-%m-%d", "%d.%m.%Y"]))
+@click.option("--working", is_flag=True, help="A weekend day declared a working day (default: a day off).")
+@click.option("--name", required=True, help="What the day is, as the Cabinet's decision names it.")
+@with_appcontext
+def holidays_add(day, working, name):
+    """Record a day the Cabinet announces (e.g. the date of Orozo Ait); audited."""
+    from nrm.extensions import db
+    from nrm.services import calendar
+
+    try:
+        calendar.add_day(None, day.date(), "working_day" if working else "day_off", name)
+    except ValidationFailed as problem:
+        db.session.rollback()
+        _fail(str(problem.message))
+    db.session.commit()
+    click.echo(f"recorded {day.date().isoformat()} as a {'working day' if working else 'day off'}: {name}")
+
+
+@holidays_cli.command("remove")
+@click.argument("day", type=click.DateTime(formats=["%Y-%m-%d", "%d.%m.%Y"]))
+@with_appcontext
+def holidays_remove(day):
+    """Remove a recorded day; audited."""
+    from nrm.extensions import db
+    from nrm.services import calendar
+
+    if not calendar.remove_day(None, day.date()):
+        _fail(f"{day.date().isoformat()} is not a recorded day "
+              "(public holidays under the law cannot be removed).")
+    db.session.commit()
+    click.echo(f"removed {day.date().isoformat()}")
 
 
 audit_cli = click.Group("audit", help="The audit trail.")
@@ -733,5 +792,6 @@ def init_app(app) -> None:
     app.cli.add_command(users)
     app.cli.add_command(audit_cli)
     app.cli.add_command(orgs_cli)
+    app.cli.add_command(holidays_cli)
     app.cli.add_command(keys_cli)
     app.cli.add_command(screening_cli)

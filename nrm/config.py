@@ -139,10 +139,6 @@ MAIL_USERNAME = ""
 MAIL_PASSWORD = ""
 MAIL_SENDER = ""
 
-# Referral letters as PDF: a TrueType font with Cyrillic and Kyrgyz letters (Debian fonts-dejavu-core).
-PDF_FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
-PDF_FONT_BOLD = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
-
 # Case attachments: sealed files under instance/attachments.
 ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
 

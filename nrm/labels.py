@@ -54,6 +54,29 @@ SERVICE_LABELS = {
     "law_enforcement": _l("Criminal-justice notification"),
 }
 
+# What a letter asks each service to do (the "What is asked" paragraph).
+SERVICE_REQUEST_LABELS = {
+    "crisis_centre": _l("Please admit the person to your crisis centre and provide shelter, psychological "
+                        "support and assistance, or tell us at once if you cannot."),
+    "consular_mission": _l("Please confirm the person's identity and citizenship and, where needed, issue "
+                           "identity or travel documents. Contact the person only through the sender: the "
+                           "person's safety comes first."),
+    "kyrgyz_mission_abroad": _l("Please assist this citizen of the Kyrgyz Republic: identity and travel "
+                                "documents, safety and return. Contact the person only through the sender."),
+    "legal_aid": _l("Please assign a lawyer to provide State-guaranteed legal aid to the person, "
+                    "regardless of income."),
+    "legal_aid_child_specialist": _l("Please assign a lawyer specialised in cases involving children to "
+                                     "provide State-guaranteed legal aid to the child."),
+    "child_protection": _l("Please take the child under protection, assess the child's situation and draw up "
+                           "an individual protection plan with the child."),
+    "health": _l("Please provide the person with the medical care they need; emergency care is free of "
+                 "charge."),
+    "refugee_procedure": _l("Please register the person's application and open the refugee or statelessness "
+                            "procedure."),
+    "law_enforcement": _l("For your information and action under criminal procedure. Where the person is "
+                          "also recorded as a suspect, the non-punishment provision applies."),
+}
+
 REFERRAL_STATE_LABELS = {
     "proposed": _l("Proposed"),
     "sent": _l("Sent"),
@@ -98,6 +121,15 @@ REASON_LABELS = {
     "person_unreachable": _l("Person unreachable"),
     "entered_in_error": _l("Entered in error"),
     "rerouted": _l("Re-routed"),
+    # withdrawing a held referral (the coordinator)
+    "non_refoulement": _l("Non-refoulement: contact with the country of origin could put the person at risk"),
+    "person_wish": _l("The person does not want this contact"),
+    # a diplomatic mission referral without the full identity
+    "person_declines_identity": _l("The person does not want to give their identity"),
+    "no_documents": _l("The person has no documents"),
+    "documents_held_by_others": _l("The documents are held by someone else"),
+    "identity_unknown_to_person": _l("The person does not know their date of birth or full name"),
+    "not_safe_to_ask_now": _l("It is not safe to ask now"),
     # closing a case
     "goals_met": _l("Service plan completed"),
     "returned_home": _l("Returned home"),
@@ -146,6 +178,23 @@ EMERGENCY_SERVICE_LABELS = {
     "emergency": _l("Single emergency number"),
     "fire": _l("Fire and rescue"),
     "trafficking_hotline": _l("Hotline on safe migration and trafficking (free)"),
+}
+
+CALENDAR_DAY_KIND_LABELS = {
+    "day_off": _l("A day off"),
+    "working_day": _l("A working day (moved from a day off)"),
+}
+
+CALENDAR_ORIGIN_LABELS = {
+    "law": _l("Public holiday under the law"),
+    "configuration": _l("Set in the configuration"),
+    "recorded": _l("Announced by the Cabinet (recorded here)"),
+}
+
+RESULT_LABELS = {
+    "presumed_victim": _l("Presumed victim of trafficking"),
+    "possible": _l("Possible victim — interview further"),
+    "no_indicators": _l("No indicators found"),
 }
 
 STRENGTH_LABELS = {
@@ -272,8 +321,167 @@ def stat_value_label(dimension: str, value: str, language: str) -> str:
     if dimension in ("citizenship", "exploitation_country"):
         if value in _COUNTRY_EXTRAS:
             return str(_COUNTRY_EXTRAS[value])
-        from babel import Locale
+        from nrm.names import country_name
 
-        return Locale.parse(language).territories.get(value, value)
+        return country_name(value, language)
     found = STAT_VALUE_LABELS.get(dimension, {}).get(value)
     return str(found) if found is not None else str(value)
+
+
+# The audit trail in words: a label per action (dynamic suffixes are labelled by
+# ``audit_action_label``), per kind of object and per outcome.
+IDENTITY_GAP_LABELS = {
+    "name": _l("name"),
+    "birth_date": _l("date of birth"),
+    "document": _l("identity document"),
+}
+
+AUDIT_ACTION_LABELS = {
+    "account.change_role": _l("Account: role or organisation changed"),
+    "account.confirm": _l("Account: confirmed by a second person"),
+    "account.confirmation_refused": _l("Account: confirmation refused"),
+    "account.confirmation_required": _l("Account: a second person's confirmation required"),
+    "account.create": _l("Account created"),
+    "account.disable": _l("Account disabled"),
+    "account.email": _l("Account: notification e-mail changed"),
+    "account.enable": _l("Account enabled"),
+    "account.password_changed": _l("Password changed"),
+    "account.password_reset": _l("Password reset by an administrator"),
+    "account.profile": _l("Account: name, position or contact details changed"),
+    "account.totp_enrolled": _l("Second factor set up"),
+    "account.totp_reset": _l("Second factor reset by an administrator"),
+    "account.unlock": _l("Account unlocked"),
+    "audit.verify": _l("Audit trail verified"),
+    "audit.view": _l("Audit trail read"),
+    "auth.login": _l("Sign-in: password"),
+    "auth.logout": _l("Sign-out"),
+    "auth.password": _l("Sign-in: new password set"),
+    "auth.totp": _l("Sign-in: second-factor code"),
+    "backup.create": _l("Backup made"),
+    "backup.restore": _l("Backup restored"),
+    "calendar.add": _l("Calendar: day added"),
+    "calendar.remove": _l("Calendar: day removed"),
+    "case.attachment_add": _l("Case: document attached"),
+    "case.attachment_view": _l("Case: attached document opened"),
+    "case.close": _l("Case closed"),
+    "case.follow_up": _l("Case moved to follow-up"),
+    "case.intake": _l("Case: intake recorded"),
+    "case.needs": _l("Case: needs assessed"),
+    "case.note": _l("Case: note added"),
+    "case.open": _l("Case opened"),
+    "case.reopen": _l("Case reopened"),
+    "case.review": _l("Case reviewed"),
+    "case.service": _l("Case: service delivered"),
+    "case.task_add": _l("Case: task added"),
+    "case.task_done": _l("Case: task done"),
+    "case.transfer": _l("Case transferred"),
+    "case.view": _l("Case opened for reading"),
+    "directory.intake_paused": _l("Directory: intake paused"),
+    "directory.intake_resumed": _l("Directory: intake resumed"),
+    "directory.seed": _l("Directory loaded"),
+    "directory.update": _l("Directory entry changed"),
+    "escalation": _l("Escalated to the coordinators"),
+    "escalation.resolve": _l("Escalation handled"),
+    "identification.decide": _l("Identification decided"),
+    "identification.open": _l("Identification opened"),
+    "identification.view": _l("Identification read"),
+    "keys.add": _l("Master key added"),
+    "keys.export": _l("Data keys exported"),
+    "keys.retire": _l("Master key retired"),
+    "keys.rewrap": _l("Data keys re-wrapped"),
+    "organisation.create": _l("Organisation created"),
+    "organisation.disable": _l("Organisation disabled"),
+    "organisation.enable": _l("Organisation enabled"),
+    "person.create": _l("Person record created"),
+    "person.erase": _l("Person's data erased"),
+    "person.update": _l("Person's identity changed"),
+    "person.view_with_reason": _l("Person's data opened with a reason"),
+    "referral.accept": _l("Referral accepted"),
+    "referral.acknowledge": _l("Referral acknowledged"),
+    "referral.add": _l("Referral added"),
+    "referral.assign": _l("Referral assigned"),
+    "referral.complete": _l("Referral completed"),
+    "referral.consent": _l("Referral: consent recorded"),
+    "referral.decline": _l("Referral declined"),
+    "referral.hold": _l("Referral held"),
+    "referral.hold_kept": _l("Referral: hold kept"),
+    "referral.identity_missing": _l("Referral sent without full identity (reason recorded)"),
+    "referral.letter": _l("Referral letter opened"),
+    "referral.letter_pdf": _l("Referral letter printed (PDF)"),
+    "referral.propose": _l("Referral proposed"),
+    "referral.release_hold": _l("Referral hold lifted"),
+    "referral.remove": _l("Referral removed"),
+    "referral.reroute": _l("Referral re-routed"),
+    "referral.review": _l("Referral reviewed"),
+    "referral.send": _l("Referral sent"),
+    "referral.view": _l("Referral read"),
+    "referral.withdraw": _l("Referral withdrawn"),
+    "retention.run": _l("Retention run"),
+    "screening.create": _l("Screening started"),
+    "screening.submit": _l("Screening submitted"),
+    "screening.update": _l("Screening answers saved"),
+    "screening.view": _l("Screening read"),
+    "statistics.export": _l("Statistics exported"),
+    "statistics.export_htcds": _l("HTCDS data set exported"),
+    "statistics.summary": _l("Statistics summary read"),
+    "statistics.view": _l("Statistics table read"),
+}
+
+AUDIT_OBJECT_LABELS = {
+    "access_note": _l("Person's data"),
+    "audit_trail": _l("Audit trail"),
+    "backup": _l("Backup"),
+    "calendar": _l("Calendar"),
+    "case": _l("Case"),
+    "data_keys": _l("Data keys"),
+    "directory": _l("Directory"),
+    "identification": _l("Identification"),
+    "master_key": _l("Master key"),
+    "organisation": _l("Organisation"),
+    "person": _l("Person"),
+    "referral": _l("Referral"),
+    "retention": _l("Retention"),
+    "screening": _l("Screening"),
+    "statistics": _l("Statistics"),
+    "user": _l("Account"),
+}
+
+AUDIT_OUTCOME_LABELS = {
+    "ok": _l("Done"),
+    "failed": _l("Failed"),
+    "locked": _l("Refused: locked"),
+    "disabled": _l("Refused: disabled"),
+    "unconfirmed": _l("Refused: awaiting confirmation"),
+    "flagged": _l("Flagged for review"),
+    "broken": _l("Trail broken"),
+}
+
+ACCESS_REASON_LABELS = {
+    "identification_decision": _l("To take the identification decision"),
+    "safety_check_review": _l("To review a safety check before a consular contact"),
+    "rerouting": _l("To re-route a referral"),
+    "prosecutor_request": _l("A prosecutor's or court's written request"),
+    "erasure_request": _l("A request to erase the person's data"),
+    "data_correction": _l("To correct the person's data"),
+}
+
+CONFIRMATION_LABELS = {
+    "create": _l("new account"),
+    "change": _l("role or organisation changed"),
+    "password_reset": _l("password reset"),
+    "totp_reset": _l("second factor reset"),
+}
+
+
+def audit_action_label(action: str) -> str:
+    """An audit action in words; a dynamic suffix (why a confirmation, which reason, which
+    escalation) is labelled too."""
+    if action in AUDIT_ACTION_LABELS:
+        return str(AUDIT_ACTION_LABELS[action])
+    base, _dot, suffix = action.rpartition(".")
+    details = {"account.confirmation_required": CONFIRMATION_LABELS,
+               "person.view_with_reason": ACCESS_REASON_LABELS,
+               "escalation": NOTIFICATION_LABELS}.get(base)
+    if details is not None and base in AUDIT_ACTION_LABELS:
+        return f"{AUDIT_ACTION_LABELS[base]}: {details.get(suffix, suffix)}"
+    return action

@@ -42,6 +42,9 @@ def refused(problem: lifecycle.IllegalTransition):
                            "leave the referral to the coordinator."),
         "case_closed": _("The case is closed."),
         "follow_up_date_required": _("Give the follow-up date."),
+        "review_date_required": _("Give the date on which the hold is looked at again (today or later)."),
+        "identity_incomplete": _("A diplomatic mission needs the person's name, date of birth and document: "
+                                 "complete the identity, or record why it cannot be given."),
     }
     return messages.get(problem.code, messages["not_allowed_in_state"])
 

@@ -19,7 +19,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
-from nrm import labels
+from nrm import labels, names
 from nrm.extensions import login_manager
 from nrm.services import sessions
 
@@ -271,6 +271,8 @@ def _template_globals():
         "get_locale": get_locale,
         "languages": current_app.config["LANGUAGES"],
         "language_names": labels.LANGUAGE_NAMES,
+        "country_name": lambda code: names.country_name(code, str(get_locale())),
+        "language_name": lambda code: names.language_name(code, str(get_locale())),
         "is_demo_deployment": current_app.config["ENV"] != "production",
         "unread_notifications": _unread_notifications,
     }

@@ -130,10 +130,13 @@ MATRIX = [
     ("POST", "/review/people/{person}/access", COORDINATOR),
     ("GET", "/review/directory", COORDINATOR | {"administrator"}),
     ("GET", "/review/directory/{sezim}", COORDINATOR),
+    ("GET", "/review/sources", COORDINATOR | {"auditor"}),
     # oversight and administration
     ("GET", "/audit/", {"auditor"}),
     ("GET", "/admin/accounts", {"administrator"}),
     ("GET", "/admin/organisations", {"administrator"}),
+    ("GET", "/admin/calendar", {"administrator"}),
+    ("POST", "/admin/calendar", {"administrator"}),
     ("GET", "/notifications", ALL),
     # anonymised statistics
     ("GET", "/statistics/", {"analyst", "coordinator"}),

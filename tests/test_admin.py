@@ -206,18 +206,22 @@ def test_unlock_reset_password_and_second_factor(app, client, clock, login):
 def test_administrator_creates_and_disables_an_organisation(app, client, login):
     login("administrator")
     response = post_form(client, "/admin/organisations", {
-        "code": "Police-Osh", "name": "Osh city internal affairs", "kind": "police_unit",
+        "code": "Police-Osh", "name_en": "Osh city internal affairs", "name_ru": "УВД города Ош",
+        "name_ky": "Ош шаарынын ИИББ", "kind": "police_unit",
         "region": "KG-GO", "parent": 0})
     assert response.status_code == 302
     with app.app_context():
         org = db.session.scalar(db.select(Organisation).where(Organisation.code == "police-osh"))
         assert org.region == "KG-GO" and org.kind == "police_unit"
+        assert org.name_in("ru") == "УВД города Ош" and org.name_in("ky") == "Ош шаарынын ИИББ"
     response = post_form(client, "/admin/organisations", {
-        "code": "police-osh", "name": "Duplicate", "kind": "police_unit", "region": "", "parent": 0})
+        "code": "police-osh", "name_en": "Duplicate", "name_ru": "Дубликат", "name_ky": "Кайталоо",
+        "kind": "police_unit", "region": "", "parent": 0})
     page = response.get_data(as_text=True)
     assert response.status_code == 422 and "already used" in page and 'value="Duplicate"' in page
     response = post_form(client, "/admin/organisations", {
-        "code": "x1", "name": "Bad kind", "kind": "secret_police", "region": "", "parent": 0})
+        "code": "x1", "name_en": "Bad kind", "name_ru": "x", "name_ky": "x", "kind": "secret_police",
+        "region": "", "parent": 0})
     assert response.status_code == 422
     assert len(_events(app, "organisation.create")) == 1
 

@@ -190,9 +190,13 @@ def test_auditor_lists_filters_and_verifies(app, client, login):
     post_form(client, "/auth/login", {"username": "someone", "password": "wrong"})
     login("auditor")
     page = client.get("/audit/").get_data(as_text=True)
-    assert "auth.login" in page and "someone" not in page.split("<tbody>")[1].split("auth.login")[0]
+    rows = page.split("<tbody>")[1]
+    # words, not codes: the action, the object (an account by its user name) and the outcome
+    assert "<td>Sign-in: password</td>" in rows and "Account: someone" in rows and "<td>Failed</td>" in rows
+    assert "auth.login" not in rows and "user:" not in rows and "<code>" not in rows
     page = client.get("/audit/?outcome=failed").get_data(as_text=True)
-    assert page.count("<code>auth.login</code>") == 1
+    assert page.split("<tbody>")[1].count("<td>Sign-in: password</td>") == 1
+    assert '<option value="auth.login">Sign-in: password</option>' in page      # the filter in words too
     page = client.get("/audit/?action=auth.logout").get_data(as_text=True)
     assert "No events match" in page
     page = post_form(client, "/audit/verify", page="/audit/").get_data(as_text=True)

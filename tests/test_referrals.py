@@ -5,6 +5,7 @@ languages, the clocks and the scheduler (exactly once), identification, closure,
 import json
 import re
 import threading
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -13,6 +14,7 @@ from nrm.core import lifecycle
 from nrm.extensions import db
 from nrm.models import (
     AccessNote,
+    AuditEvent,
     Case,
     Escalation,
     Identification,
@@ -160,6 +162,90 @@ def test_a_consular_referral_of_a_person_who_fears_return_waits_for_the_coordina
 
 def _send_all(client, sid):
     post_form(client, f"/referrals/screening/{sid}/send", page=f"/referrals/screening/{sid}")
+
+
+def _coordinator_client(app):
+    coordinator = make_user(app, "coordinator")
+    other = app.test_client()
+    sign_in(app, other, coordinator, app.config["CLOCK"])
+    return other
+
+
+@pytest.mark.parametrize("decision", ["keep", "withdraw", "lift"])
+def test_the_coordinator_keeps_withdraws_or_lifts_a_hold_each_with_a_reason_checked_by_the_server(
+        seeded, client, officer, app, decision):
+    sid = screen(seeded, officer.id, fear_of_return="yes")
+    consular = referral_of(seeded, sid, "consular_mission")
+    _send_all(client, sid)
+    other = _coordinator_client(app)
+    page = f"/review/referrals/{consular}"
+    body = other.get(page).get_data(as_text=True)
+    for offered in ("Keep on hold", "Withdraw: do not send", "Lift the hold"):
+        assert offered in body
+    url, empty, good = {
+        "keep": (f"{page}/keep-hold", {"review_on": "2026-03-16", "note": " "},
+                 {"review_on": "2026-03-16", "note": "Asylum interview on 12 March"}),
+        "withdraw": (f"{page}/withdraw-held", {"reason": "non_refoulement", "note": ""},
+                     {"reason": "non_refoulement", "note": "Credible fear of persecution on return"}),
+        "lift": (f"{page}/release", {"note": ""}, {"note": "Safety check reviewed with the person"}),
+    }[decision]
+    post_form(other, url, empty, page=page)              # the browser's `required` is not the check
+    with app.app_context():
+        held = db.session.get(Referral, consular)
+        assert held.state == "proposed" and held.hold == "safety_check" and held.hold_review_on is None
+    if decision == "keep":                               # a review date in the past is refused too
+        post_form(other, url, {"review_on": "2026-02-01", "note": "x"}, page=page)
+        with app.app_context():
+            assert db.session.get(Referral, consular).hold_review_on is None
+    post_form(other, url, good, page=page)
+    with app.app_context():
+        after = db.session.get(Referral, consular)
+        expected = {"keep": ("proposed", "safety_check"), "withdraw": ("withdrawn", "safety_check"),
+                    "lift": ("proposed", None)}[decision]
+        assert (after.state, after.hold) == expected
+        if decision == "keep":
+            assert str(after.hold_review_on) == "2026-03-16"
+        if decision == "withdraw":
+            assert after.reason_code == "non_refoulement" and after.sent_at is None
+            assert after.reason_text == "Credible fear of persecution on return"
+    # the officer cannot withdraw a held mandatory referral on these grounds
+    if decision == "keep":
+        response = post_form(client, f"/referrals/{consular}/withdraw",
+                             {"reason": "non_refoulement", "details": "x"}, page=f"/referrals/screening/{sid}")
+        assert response.status_code in (302, 303, 403)
+        assert state_of(seeded, consular) == "proposed"
+
+
+def test_a_mission_referral_without_identity_asks_the_officer_to_complete_it_or_say_why(
+        seeded, client, officer, app):
+    sid = screen(seeded, officer.id)
+    with app.app_context():     # the person gave no document and no birth date
+        person = db.session.get(Screening, sid).person
+        person.document_number = None
+        person.birth_date = None
+        db.session.commit()
+    consular = referral_of(seeded, sid, "consular_mission")
+    response = post_form(client, f"/referrals/screening/{sid}/send", page=f"/referrals/screening/{sid}")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert state_of(seeded, consular) == "proposed"
+    assert state_of(seeded, referral_of(seeded, sid, "crisis_centre")) == "sent"    # the rest went
+    assert "the mission needs the person&#39;s name" in page or "the mission needs the person's name" in page
+    assert "Identity incomplete:" in page and "date of birth, identity document" in page
+    assert f"/screening/{sid}/identity" in page              # complete it ...
+    gap = f"/referrals/{consular}/identity-gap"
+    post_form(client, gap, {"reason": "other", "details": ""}, page=f"/referrals/screening/{sid}")
+    with app.app_context():
+        assert db.session.get(Referral, consular).identity_reason is None   # "other" needs words
+    post_form(client, gap, {"reason": "documents_held_by_others", "details": "The employer keeps the passport"},
+              page=f"/referrals/screening/{sid}")                          # ... or say why
+    _send_all(client, sid)
+    with app.app_context():
+        sent = db.session.get(Referral, consular)
+        assert sent.state == "sent" and sent.identity_reason == "documents_held_by_others"
+        assert sent.identity_note == "The employer keeps the passport"
+        raw = db.session.execute(text("SELECT identity_note FROM referral WHERE id = :i"), {"i": consular}).scalar()
+        assert b"employer keeps" not in bytes(raw)
+        assert db.session.scalar(db.select(AuditEvent).where(AuditEvent.action == "referral.identity_missing"))
 
 
 def test_the_state_machine_holds_whatever_url_is_called(seeded, client, officer, app):
@@ -310,6 +396,53 @@ def test_letters_print_in_each_language_with_nothing_beyond_the_payload(seeded, 
     pdf = client.get(f"/referrals/{centre}/letter.pdf?lang={language}")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF-")
     assert pdf.headers["Content-Type"] == "application/pdf"
+    text = pdf_text(pdf.data)
+    assert "Zarylkanbubu" in text and "AN9876543" not in text
+    with app.app_context():
+        assert directory.by_code("sezim").name_in(language).split()[0] in text
+
+
+def pdf_text(data: bytes) -> str:
+    import io
+
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def test_a_printed_letter_to_an_embassy_is_an_official_document(seeded, client, officer, app):
+    """Letterhead, the sender in the letter's language, the officer's name, position and telephone,
+    the acknowledgement request, a signature and stamp block, page numbers; left-aligned."""
+    with app.app_context():
+        user = db.session.get(User, officer.id)
+        user.full_name, user.position = "Asanova Aigul", "Senior inspector"
+        user.work_phone, user.email = "+996 312 000 000", "a.asanova@police.example.kg"
+        db.session.commit()
+    sid = screen(seeded, officer.id)
+    _send_all(client, sid)
+    consular = referral_of(seeded, sid, "consular_mission")
+    for language, words in (("ru", ("Кыргызская Республика", "Подпись", "М.П.", "Страница 1 из")),
+                            ("en", ("Kyrgyz Republic", "Signature", "Place of the seal", "Page 1 of"))):
+        text = pdf_text(client.get(f"/referrals/{consular}/letter.pdf?lang={language}").data)
+        for expected in (*words, "Asanova Aigul", "Senior inspector", "+996 312 000 000",
+                         referrals.reference_of(_screening(app, sid))):
+            assert expected.casefold() in text.casefold(), (language, expected)
+        with app.app_context():
+            sender = db.session.get(Organisation, db.session.get(Screening, sid).organisation_id).name_in(language)
+        assert sender.split()[0] in text
+        assert ("acknowledge receipt" in text.lower()) if language == "en" else ("подтвердить получение" in text.lower())
+        assert not re.search(r"\S {3,}\S", text), "wide gaps between words"
+        for internal in (".txt", "seeds/", "DOMAIN", "§", "R1", "consular_mission"):
+            assert internal not in text, internal
+    css = (Path(__file__).parents[1] / "static" / "letter.css").read_text()
+    assert "text-align: justify" not in css and "text-align: left" in css
+
+
+def _screening(app, sid):
+    with app.app_context():
+        screening = db.session.get(Screening, sid)
+        db.session.expunge(screening)
+        return screening
 
 
 def test_the_journey_to_identification_and_closure(seeded, client, officer, app, clock):
@@ -565,3 +698,22 @@ def test_long_lists_are_paged_and_a_page_number_never_breaks_them(seeded, client
     assert "page 1 of" in cc.get("/review/?page=abc&state=sent").get_data(as_text=True)
     # the filters are kept on the next page's link
     assert "state=sent" in cc.get("/review/?state=sent").get_data(as_text=True).split('class="pager"')[-1]
+
+
+def test_the_trail_names_each_case_by_its_reference_and_filters_by_it(seeded, client, officer, app, login):
+    first, second = screen(seeded, officer.id), screen(seeded, officer.id)
+    _send_all(client, first)
+    with app.app_context():
+        reference = referrals.reference_of(db.session.get(Screening, first))
+        other = referrals.reference_of(db.session.get(Screening, second))
+    post_form(client, "/auth/logout", page="/")
+    login("auditor")
+    page = client.get("/audit/", query_string={"reference": reference}).get_data(as_text=True)
+    rows = page.split("<tbody>")[1]
+    assert f"Referral: {reference} · Crisis centre" in rows and f"Screening: {reference}" in rows
+    assert other not in rows and "referral:" not in rows and "screening:" not in rows
+    # a reference typed in lower case, or just its last part, finds the same events
+    short = client.get("/audit/", query_string={"reference": reference[-8:].lower()}).get_data(as_text=True)
+    assert short.split("<tbody>")[1].count("<tr>") == rows.count("<tr>")
+    nothing = client.get("/audit/", query_string={"reference": "NRM-2026-00000000"}).get_data(as_text=True)
+    assert "No events match" in nothing

@@ -181,11 +181,11 @@ def test_behind_one_trusted_proxy_the_client_address_is_the_real_one(tmp_path):
 
 def test_a_post_the_browser_marks_cross_site_is_refused(app, client, login):
     login("administrator")
-    response = post_form(client, "/admin/organisations", {"code": "xs", "name": "x",
+    response = post_form(client, "/admin/organisations", {"code": "xs", "name_en": "x", "name_ru": "x", "name_ky": "x",
                          "kind": "ngo", "region": "", "parent": 0},
                          headers={"Sec-Fetch-Site": "cross-site"})
     assert response.status_code == 403
-    response = post_form(client, "/admin/organisations", {"code": "xs", "name": "x",
+    response = post_form(client, "/admin/organisations", {"code": "xs", "name_en": "x", "name_ru": "x", "name_ky": "x",
                          "kind": "ngo", "region": "", "parent": 0},
                          headers={"Sec-Fetch-Site": "same-origin"})
     assert response.status_code == 302

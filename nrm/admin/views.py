@@ -4,7 +4,14 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from forms.admin import AccountEditForm, AccountForm, ActionForm, DisableForm, OrganisationForm
+from forms.admin import (
+    AccountEditForm,
+    AccountForm,
+    ActionForm,
+    CalendarDayForm,
+    DisableForm,
+    OrganisationForm,
+)
 from nrm import labels
 from nrm.admin import bp
 from nrm.core.reference import ORGANISATION_KINDS, REGIONS, ROLES
@@ -177,7 +184,8 @@ def organisation_list():
         parent = db.session.get(Organisation, form.parent.data) if form.parent.data else None
         try:
             org = accounts.create_organisation(
-                current_user, code=form.code.data, name=form.name.data, kind=form.kind.data,
+                current_user, code=form.code.data, kind=form.kind.data,
+                name={"ky": form.name_ky.data, "ru": form.name_ru.data, "en": form.name_en.data},
                 region=form.region.data or None, parent=parent,
             )
         except ValidationFailed as problem:
@@ -231,3 +239,55 @@ def organisation_enable(org_id):
     db.session.commit()
     flash(_("Organisation %(name)s is enabled.", name=org.name_in(_language())), "success")
     return redirect(url_for("admin.organisation_list"))
+
+
+@bp.route("/calendar", methods=["GET", "POST"])
+@policy.requires("manage_calendar")
+def calendar_index():
+    """The working calendar of the clocks: the public holidays the law sets (from the maintained
+    calendar) and the days the Cabinet announces each year, which the administrator records here."""
+    from nrm.clock import today
+    from nrm.services import calendar
+
+    form = CalendarDayForm()
+    form.kind.choices = [(k, labels.CALENDAR_DAY_KIND_LABELS[k]) for k in ("day_off", "working_day")]
+    status = 200
+    if form.validate_on_submit():
+        try:
+            calendar.add_day(current_user, form.day.data, form.kind.data, form.name.data)
+        except ValidationFailed as problem:
+            getattr(form, problem.field or "day").errors.append(problem.message)
+            db.session.rollback()
+            status = 422
+        else:
+            db.session.commit()
+            flash(_("The calendar is updated; every working-day clock counts the change."), "success")
+            return redirect(url_for("admin.calendar_index", year=form.day.data.year))
+    elif form.errors:
+        status = 422
+    this_year = today().year
+    year = request.args.get("year", type=int) or this_year
+    if not this_year - 5 <= year <= this_year + 2:
+        year = this_year
+    days = calendar.year_view(year, _language())
+    return render_template("admin/calendar.html", form=form, days=days, year=year,
+                           years=range(this_year - 1, this_year + 2), action_form=ActionForm(),
+                           today=today()), status
+
+
+@bp.post("/calendar/<day>/remove")
+@policy.requires("manage_calendar")
+def calendar_remove(day):
+    from datetime import date as date_type
+
+    from nrm.services import calendar
+
+    try:
+        when = date_type.fromisoformat(day)
+    except ValueError:
+        abort(404)
+    if not calendar.remove_day(current_user, when):
+        abort(404)
+    db.session.commit()
+    flash(_("The day is removed from the calendar."), "success")
+    return redirect(url_for("admin.calendar_index", year=when.year))

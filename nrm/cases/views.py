@@ -223,9 +223,7 @@ def add_service(case_id):
     forms = _forms(case)
     form = forms["service"] = ServiceForm(prefix="service")
     form.need.choices = _need_choices()
-    if form.validate_on_submit() and form.delivered_on.data > now().date():
-        form.delivered_on.errors.append(_("A service cannot be delivered in the future."))
-    if form.errors or not form.validate_on_submit():
+    if not form.validate_on_submit():     # a date after today (in Bishkek) is refused by the field
         return _invalid(case, forms)
     service.record_service(current_user, case, form.need.data, form.delivered_on.data, form.note.data)
     return _done(case, _("Service recorded."), "services")

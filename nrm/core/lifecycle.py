@@ -6,8 +6,9 @@ or command asked for it. Who may ask for which event is the access policy's busi
 (``nrm.security.policy``); what must accompany it (a reason, no hold) is checked here.
 
 Referral:  proposed → sent → acknowledged → accepted | declined → completed | withdrawn
-           (an optional proposal can be removed with a reason; a declined referral goes back to
-           the coordinator's queue and is re-routed as a new referral)
+           (an optional proposal can be removed with a reason; a held proposal can be withdrawn by
+           the coordinator on non-refoulement grounds or at the person's wish; a declined referral
+           goes back to the coordinator's queue and is re-routed as a new referral)
 Case (HTCDS): Active → FollowUp → Closed; Active → Closed; Active → ClosedReferred (transfer);
            FollowUp → Active (reopened)
 Identification (HTCDS): PossibleVictimOfTrafficking → ActualVictimOfTrafficking |
@@ -31,6 +32,7 @@ REFERRAL_OPEN = ("proposed", "sent", "acknowledged", "accepted")
 REFERRAL_TRANSITIONS = {
     ("proposed", "send"): "sent",
     ("proposed", "remove"): "removed",
+    ("proposed", "withdraw"): "withdrawn",    # a held proposal the coordinator will not send
     ("sent", "acknowledge"): "acknowledged",
     ("sent", "accept"): "accepted",          # accepting acknowledges too
     ("sent", "decline"): "declined",
@@ -46,6 +48,12 @@ DECLINE_REASONS = ("no_capacity", "profile_not_accepted", "outside_service_area"
                    "duplicate", "other")
 WITHDRAW_REASONS = ("consent_withdrawn", "person_unreachable", "entered_in_error", "rerouted", "other")
 REMOVE_REASONS = ("person_declines_service", "not_needed", "already_served", "other")
+# a held proposal (fear of return, asylum) withdrawn by the coordinator: even a mandatory referral
+# to the person's embassy is never sent against the principle of non-refoulement or the person's wish
+HOLD_WITHDRAW_REASONS = ("non_refoulement", "person_wish")
+# a referral to a diplomatic mission sent without the person's name, birth date or document
+IDENTITY_GAP_REASONS = ("person_declines_identity", "no_documents", "documents_held_by_others",
+                        "identity_unknown_to_person", "not_safe_to_ask_now", "other")
 
 
 @dataclass(frozen=True)
@@ -69,7 +77,12 @@ def referral(current: ReferralState, event: str, reason: str | None = None) -> s
             raise IllegalTransition("reason_required")
     if event == "decline" and reason not in DECLINE_REASONS:
         raise IllegalTransition("reason_required")
-    if event == "withdraw" and reason not in WITHDRAW_REASONS:
+    if event == "withdraw" and current.state == "proposed":
+        if not current.hold:
+            raise IllegalTransition("not_allowed_in_state")     # an unheld proposal is removed, not withdrawn
+        if reason not in HOLD_WITHDRAW_REASONS:
+            raise IllegalTransition("reason_required")
+    elif event == "withdraw" and reason not in WITHDRAW_REASONS:
         raise IllegalTransition("reason_required")
     return target
 

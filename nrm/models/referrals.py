@@ -6,9 +6,9 @@ The minimised payload a recipient sees is sealed at the moment of sending and ne
 what each service saw can be shown afterwards.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from nrm.clock import now
@@ -73,6 +73,13 @@ class Referral(Sealable, db.Model):
     reason_text = Sealed("_reason")
     _hold_note: Mapped[bytes | None] = mapped_column("hold_note", LargeBinary)
     hold_note = Sealed("_hold_note")
+    # a held referral the coordinator keeps held: when it is looked at again
+    hold_review_on: Mapped[date | None] = mapped_column(Date)
+    # a referral to a diplomatic mission sent without the person's full identity: why (a code of
+    # lifecycle.IDENTITY_GAP_REASONS), with the officer's words sealed beside it
+    identity_reason: Mapped[str | None] = mapped_column(String(32))
+    _identity_note: Mapped[bytes | None] = mapped_column("identity_note", LargeBinary)
+    identity_note = Sealed("_identity_note")
 
     person: Mapped[Person] = relationship()
     screening: Mapped[Screening] = relationship()

@@ -6,11 +6,10 @@ event a state does not allow is refused (409) whatever URL asked for it.
 """
 
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from forms.referrals import AddReferralForm, ReasonForm
+from forms.referrals import AddReferralForm, IdentityGapForm, ReasonForm
 from nrm import labels
 from nrm.clock import now
 from nrm.core import lifecycle
@@ -77,23 +76,30 @@ def review(screening_id):
         .order_by(Organisation.name))]
     remove_form = ReasonForm()
     remove_form.reason.choices = reason_choices(lifecycle.REMOVE_REASONS)
+    gap_form = IdentityGapForm()
+    gap_form.reason.choices = reason_choices(lifecycle.IDENTITY_GAP_REASONS)
     audit.record("screening.view", object_type="screening", object_id=screening.id)
     db.session.commit()
     return render_template("referrals/review.html", screening=screening, referrals=items,
-                           add_form=add_form, remove_form=remove_form, rules=service.basis_texts,
+                           add_form=add_form, remove_form=remove_form, gap_form=gap_form,
+                           identity_gaps=service.identity_gaps, rules=service.basis_texts,
                            reference=service.reference_of(screening), language=_language())
 
 
 @bp.post("/screening/<screening_id>/send")
 def send_all(screening_id):
     screening = _screening(screening_id)
-    sent, held = service.send_all(current_user, screening)
+    sent, held, incomplete = service.send_all(current_user, screening)
     db.session.commit()
     if sent:
         flash(_("%(n)s referral(s) sent. The receiving services have been notified.", n=sent), "success")
     if held:
         flash(_("%(n)s referral(s) are on hold; they are on the coordinator's queue.", n=held), "info")
-    if not sent and not held:
+    if incomplete:
+        flash(_("A referral to a diplomatic mission was not sent: the mission needs the person's name, "
+                "date of birth and document. Complete the identity, or record below why it cannot be "
+                "given."), "error")
+    if not sent and not held and not incomplete:
         flash(_("Nothing left to send."), "info")
     return redirect(url_for("referrals.review", screening_id=screening.id))
 
@@ -136,6 +142,29 @@ def remove(referral_id):
     db.session.commit()
     flash(_("Referral removed; the reason is kept."), "success")
     return redirect(url_for("referrals.review", screening_id=screening.id))
+
+
+@bp.post("/<referral_id>/identity-gap")
+def identity_gap(referral_id):
+    """The officer records why a mission referral goes without the full identity; it can then be sent."""
+    referral = db.session.get(Referral, referral_id)
+    if referral is None:
+        abort(404)
+    screening = _screening(referral.screening_id)
+    back = redirect(url_for("referrals.review", screening_id=screening.id))
+    form = IdentityGapForm()
+    form.reason.choices = reason_choices(lifecycle.IDENTITY_GAP_REASONS)
+    if not form.validate_on_submit():
+        flash(_("Choose why the identity is not complete."), "error")
+        return back
+    try:
+        service.record_identity_gap(current_user, referral, form.reason.data, form.details.data)
+    except lifecycle.IllegalTransition as problem:
+        flash(refused(problem), "error")
+        return back, 303
+    db.session.commit()
+    flash(_("The reason is recorded with the referral. Send it when ready."), "success")
+    return back
 
 
 @bp.post("/<referral_id>/consent")
@@ -235,23 +264,17 @@ def _letter_language() -> str:
 def letter(referral_id):
     referral = _referral(referral_id, "print_letter")
     language = _letter_language() or letters.default_language(referral)
-    letter_content = letters.content(referral, language)
+    page = letters.html(referral, language)
     audit.record("referral.letter", object_type="referral", object_id=referral.id)
     db.session.commit()
-    with force_locale(language):
-        return render_template("referrals/letter.html", letter=letter_content, referral=referral)
+    return page
 
 
 @bp.get("/<referral_id>/letter.pdf")
 def letter_pdf(referral_id):
     referral = _referral(referral_id, "print_letter")
     language = _letter_language() or letters.default_language(referral)
-    try:
-        document = letters.pdf(referral, language)
-    except (FileNotFoundError, RuntimeError):
-        flash(_("The PDF font is not installed on the server (fonts-dejavu-core). Print the letter page "
-                "instead, or ask the administrator."), "error")
-        return redirect(url_for("referrals.letter", referral_id=referral.id, lang=language))
+    document = letters.pdf(referral, language)
     audit.record("referral.letter_pdf", object_type="referral", object_id=referral.id)
     db.session.commit()
     response = make_response(document)

@@ -14,10 +14,12 @@ from sqlalchemy.orm import selectinload
 from forms.referrals import (
     DecisionForm,
     DirectoryForm,
+    KeepHoldForm,
     NoteForm,
     OrganisationChoiceForm,
     QueueFilterForm,
     ReasonForm,
+    WithdrawHeldForm,
 )
 from nrm import labels
 from nrm.clock import now, today
@@ -155,6 +157,8 @@ def referral(referral_id):
         referral=item,
         rules=service.basis_texts(item),
         note_form=NoteForm(),
+        keep_form=KeepHoldForm(),
+        withdraw_held_form=_withdraw_held_form(),
         choose=choose,
         decline_form=decline_form,
         withdraw_form=withdraw_form,
@@ -183,6 +187,49 @@ def release(referral_id):
         return _back(item)
     db.session.commit()
     flash(_("Hold lifted. Send the referral when ready."), "success")
+    return _back(item)
+
+
+def _withdraw_held_form() -> WithdrawHeldForm:
+    form = WithdrawHeldForm()
+    form.reason.choices = reason_choices(lifecycle.HOLD_WITHDRAW_REASONS)
+    return form
+
+
+@bp.post("/referrals/<referral_id>/keep-hold")
+def keep_hold(referral_id):
+    """The hold stands: the safety check is not over. Looked at again on the review date."""
+    item = _referral(referral_id)
+    form = KeepHoldForm()
+    if not form.validate_on_submit():
+        flash(" ".join(str(e) for field in form.errors.values() for e in field), "error")
+        return _back(item)
+    try:
+        service.keep_hold(current_user, item, form.review_on.data, form.note.data)
+    except lifecycle.IllegalTransition as problem:
+        flash(refused(problem), "error")
+        return _back(item)
+    db.session.commit()
+    flash(_("The referral stays on hold until it is looked at again."), "success")
+    return _back(item)
+
+
+@bp.post("/referrals/<referral_id>/withdraw-held")
+def withdraw_held(referral_id):
+    """The held referral is never sent (non-refoulement, or the person's wish)."""
+    item = _referral(referral_id)
+    form = _withdraw_held_form()
+    if not form.validate_on_submit():
+        flash(_("Choose the ground and write the reason."), "error")
+        return _back(item)
+    try:
+        service.withdraw_held(current_user, item, form.reason.data, form.note.data)
+    except lifecycle.IllegalTransition as problem:
+        db.session.rollback()
+        flash(refused(problem), "error")
+        return _back(item)
+    db.session.commit()
+    flash(_("The referral is withdrawn and will not be sent; the reason is kept."), "success")
     return _back(item)
 
 
@@ -349,14 +396,7 @@ def _access_form():
 
 
 def _access_label(code):
-    return {
-        "identification_decision": _("To take the identification decision"),
-        "safety_check_review": _("To review a safety check before a consular contact"),
-        "rerouting": _("To re-route a referral"),
-        "prosecutor_request": _("A prosecutor's or court's written request"),
-        "erasure_request": _("A request to erase the person's data"),
-        "data_correction": _("To correct the person's data"),
-    }[code]
+    return str(labels.ACCESS_REASON_LABELS[code])
 
 
 @bp.route("/people/<person_id>/access", methods=["GET", "POST"])
@@ -514,3 +554,23 @@ def directory_edit(org_id):
     return render_template(
         "review/directory_edit.html", org=org, form=form, language=_language()
     ), 422 if form.errors else 200
+
+
+@bp.get("/sources")
+@policy.requires("view_catalogue_sources")
+def sources():
+    """The reviewer's view of the catalogue: the rule ids, the source lines behind every rule,
+    indicator and fact, and the catalogue versions in use and stored. This is the only page that
+    shows them; results, letters, forms and lists cite laws by name, number, date and article."""
+    from nrm.models import CatalogueVersion
+    from nrm.services import screening as screenings
+
+    catalogue = screenings.catalogue()
+    stored = db.session.execute(db.select(CatalogueVersion.id, CatalogueVersion.kind,
+                                          CatalogueVersion.created_at)
+                                .order_by(CatalogueVersion.created_at.desc()).limit(200)).all()
+    organisations = db.session.scalars(db.select(Organisation).where(Organisation.in_directory.is_(True))
+                                       .order_by(Organisation.code)).all()
+    return render_template("review/sources.html", catalogue=catalogue, stored=stored, language=_language(),
+                           organisations=organisations,
+                           workspace=current_user.role == "coordinator")

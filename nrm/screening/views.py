@@ -6,13 +6,15 @@ timeout, a closed tab or a change of device and resumes at the step it was left 
 """
 
 import json
+from datetime import date
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import force_locale, get_locale
+from flask_babel import force_locale, format_date, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from forms.screening import IdentityForm, StartForm, SubmitForm, country_choices, step_form, values_of
+from nrm import labels, names
 from nrm.core import screening as sc
 from nrm.core.assessment import POSSIBLE, PRESUMED
 from nrm.extensions import db
@@ -192,7 +194,7 @@ def identity(screening_id):
     screening = _screening(screening_id, "edit_screening")
     person = screening.person
     form = IdentityForm(obj=None if request.method == "POST" else person)
-    form.document_country.choices = [("", "—")] + country_choices(_officer_language())
+    form.document_country.choices = country_choices(_officer_language())
     matches = None
     if form.validate_on_submit():
         fields = {name: getattr(form, name).data or None for name in
@@ -253,16 +255,23 @@ def summary(screening_id):
 
 
 def _result_label(code):
-    return {PRESUMED: _("Presumed victim of trafficking"), POSSIBLE: _("Possible victim — interview further"),
-            "no_indicators": _("No indicators found")}[code]
+    return str(labels.RESULT_LABELS[code])
 
 
 def _display(question, value, language):
+    """An answer as words: options by their label, countries and languages by their name."""
     if question.type == "yes_no":
         return _("Yes") if value == "yes" else _("No")
     if question.options:
-        labels = {o.id: o.label.get(language, o.id) for o in question.options}
-        return ", ".join(labels.get(v, v) for v in (value if isinstance(value, list) else [value]))
+        labels_of = {o.id: o.label.get(language, o.id) for o in question.options}
+        return ", ".join(labels_of.get(v, v) for v in (value if isinstance(value, list) else [value]))
+    if question.type == "country":
+        return names.country_name(value, language)
+    if question.type in ("language", "languages"):
+        values = value if isinstance(value, list) else [value]
+        return ", ".join(names.language_name(v, language) for v in values)
+    if question.type == "date":
+        return format_date(date.fromisoformat(value)) if isinstance(value, str) else str(value)
     if isinstance(value, list):
         return ", ".join(value)
     return str(value)

@@ -109,6 +109,10 @@ RULES = {
     "manage_account": _manage_account,
     "list_organisations": _role(ADMIN),
     "manage_organisation": _manage_organisation,
+    # the public holidays and the days the Cabinet announces: the working-day clocks count them
+    "manage_calendar": _role(ADMIN),
+    # the provenance of the catalogue (rule ids, source lines, versions): reviewers only
+    "view_catalogue_sources": _role("coordinator", "auditor"),
     "view_audit_trail": _role("auditor"),
     # the sealed details of a coordinator's reasoned access, shown beside its flagged event
     "view_access_note": _role("auditor"),

@@ -4,6 +4,7 @@ Every function that changes something records it through ``nrm.security.audit.re
 the commit to its caller's transaction boundary (views and CLI commands commit once).
 """
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -441,8 +442,10 @@ def reset_second_factor(actor, user: User) -> None:
         _notify_owner(user)
 
 
-def create_organisation(actor, *, code: str, name: str, kind: str, region: str | None,
+def create_organisation(actor, *, code: str, name: str | dict, kind: str, region: str | None,
                         parent: Organisation | None = None, is_demo: bool = False) -> Organisation:
+    """A new organisation. ``name`` is its name in ky, ru and en (a mapping; the header, letters and
+    lists show the reader's), or one name used in every language until an administrator adds them."""
     code = (code or "").strip().lower()
     if not (2 <= len(code) <= 64) or not code.isascii() \
             or not all(c.isalnum() or c in "-_" for c in code):
@@ -452,8 +455,11 @@ def create_organisation(actor, *, code: str, name: str, kind: str, region: str |
     if db.session.scalar(db.select(Organisation.id).where(Organisation.code == code)):
         raise ValidationFailed(_("This code is already used by another organisation."),
                                field="code")
-    org = Organisation(code=code, name=name.strip(), kind=kind, region=region or None,
-                       parent=parent, is_demo=is_demo)
+    names = {k: v.strip() for k, v in name.items() if v and v.strip()} if isinstance(name, dict) \
+        else {"en": name.strip()}
+    org = Organisation(code=code, name=names.get("en") or next(iter(names.values())), kind=kind,
+                       region=region or None, parent=parent, is_demo=is_demo,
+                       names=json.dumps(names, ensure_ascii=False))
     db.session.add(org)
     db.session.flush()
     audit.record("organisation.create", object_type="organisation", object_id=org.id, actor=actor)

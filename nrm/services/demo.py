@@ -64,7 +64,7 @@ class Actors:
             return self._users[code]
         org = db.session.scalar(db.select(Organisation).where(Organisation.code == code))
         if org is None:
-            org = accounts.create_organisation(None, code=code, name=f"Demo data: {agency}", kind=agency,
+            org = accounts.create_organisation(None, code=code, name=_demo_names(agency), kind=agency,
                                                region="KG-GB", is_demo=True)
         return self._user(code, "screening_officer", org)
 
@@ -126,6 +126,9 @@ def _one(actors: Actors, box: dict, p: core.Profile) -> None:
     proposed = referrals.propose(officer, record)
     if not proposed:
         return
+    for referral in proposed:        # fictitious people carry no document: the officer says so
+        if referrals.identity_gaps(referral):
+            referrals.record_identity_gap(officer, referral, "no_documents", None)
     referrals.send_all(officer, record)
     coordinator = actors.coordinator()
     box["at"] = p.when + timedelta(hours=20)
@@ -379,3 +382,17 @@ def generate_bulk(n: int, seed: int, progress=None, batch_size: int = 2000) -> d
                 if progress:
                     progress(done, n)
     return {"people": n, "referrals": db.session.scalar(db.select(db.func.count(Referral.id)))}
+
+
+def _demo_names(kind: str) -> dict:
+    """"Demo data: <kind of organisation>" in each language (the organisation of fictitious records)."""
+    from flask_babel import force_locale
+    from flask_babel import gettext as _
+
+    from nrm import labels
+
+    names = {}
+    for language in ("ky", "ru", "en"):
+        with force_locale(language):
+            names[language] = _("Demo data: %(kind)s", kind=labels.ORGANISATION_KIND_LABELS[kind])
+    return names

@@ -1,18 +1,18 @@
 """Referral letters: one document per referral in the recipient's language, holding only the
 minimised payload sealed at sending, the case reference and the legal basis. Rendered on demand as
-an HTML print layout or a PDF (fpdf2 with a Unicode TrueType font) and never stored: the only
-copy at rest is the sealed payload.
+an HTML page or, from the same template, a PDF (WeasyPrint) and never stored: the only copy at rest
+is the sealed payload.
 
 ``describe`` also turns a payload into labelled, translated lines for the screens of the recipient.
 """
 
-from babel import Locale
-from flask import current_app
-from flask_babel import force_locale, format_date
+from pathlib import Path
+
+from flask_babel import force_locale, format_date, format_time
 from flask_babel import gettext as _
 
-from nrm import labels
-from nrm.clock import now
+from nrm import labels, names
+from nrm.clock import today
 from nrm.models import Referral
 from nrm.services import referrals as service
 
@@ -26,18 +26,20 @@ def default_language(referral: Referral) -> str:
     return "ky"
 
 
+def long_date(value, language: str) -> str:
+    """A date as an official letter writes it, in the letter's language: "3 March 2026",
+    "3 марта 2026 г.", "2026-ж., 3-март" (a datetime is first taken to the local date)."""
+    return format_date(value, "d MMMM y" if language == "en" else "long")
+
+
 def _country(code, language):
-    if not code:
-        return ""
     if code == "stateless":
         return _("Stateless")
-    if code == "KG":
-        return Locale.parse(language).territories.get("KG", "KG")
-    return Locale.parse(language).territories.get(str(code).upper(), str(code))
+    return names.country_name(code, language)
 
 
 def _language_name(code, language):
-    return Locale.parse(language).languages.get(code, code) if code else ""
+    return names.language_name(code, language)
 
 
 def _value(field: str, value, language: str) -> str:
@@ -66,9 +68,9 @@ def _value(field: str, value, language: str) -> str:
     if field == "birth_date":
         from datetime import date
 
-        return format_date(date.fromisoformat(value), "long")
+        return long_date(date.fromisoformat(value), language)
     if field == "exploitation_types" and isinstance(value, list):
-        return ", ".join(value)
+        return ", ".join(str(labels.EXPLOITATION_LABELS.get(v, v)) for v in value)
     return str(value)
 
 
@@ -80,46 +82,114 @@ def describe(payload: dict, language: str) -> list[tuple[str, str]]:
     ]
 
 
+def _signatory(referral: Referral):
+    """Who signs: the officer who sent the referral (or who proposed it, before it is sent)."""
+    from nrm.extensions import db
+    from nrm.models import User
+
+    user_id = referral.sent_by_id or referral.created_by_id
+    return db.session.get(User, user_id) if user_id else None
+
+
+def _organisation_lines(org, language: str) -> list[str]:
+    """An organisation's address, telephone and e-mail as the directory holds them (often none)."""
+    if org is None:
+        return []
+    lines = [org.address] if org.address else []
+    contact = _contact(org.phone, org.email)
+    return lines + ([contact] if contact else [])
+
+
+def _contact(phone: str | None, email: str | None) -> str:
+    """ "Tel. …; E-mail: …" in the current locale, with whichever of the two is known."""
+    tel, mail = _("Tel."), _("E-mail")
+    return "; ".join(filter(None, [f"{tel} {phone}" if phone else "", f"{mail}: {email}" if email else ""]))
+
+
 def content(referral: Referral, language: str) -> dict:
-    """Everything a letter shows, already translated into ``language``."""
+    """Everything a letter shows, already translated into ``language``: letterhead, outgoing number
+    and date, recipient, what is asked and by when, the minimised payload, the legal basis, how to
+    acknowledge, and the signature and stamp block of the officer who sends it."""
+    from nrm.extensions import db
+    from nrm.models import Organisation
+
     with force_locale(language):
         payload = service.payload(referral)
         rules = service.basis_texts(referral)
-        sender = referral.screening.organisation_id
-        from nrm.extensions import db
-        from nrm.models import Organisation
-
-        origin = db.session.get(Organisation, sender)
+        origin = db.session.get(Organisation, referral.screening.organisation_id)
+        signatory = _signatory(referral)
+        recipient = referral.organisation
+        reference = payload.get("reference") or service.reference_of(referral.screening)
+        due = referral.acknowledge_due
+        due_text = (_("by %(date)s, %(time)s (Bishkek time)", date=long_date(due, language),
+                      time=format_time(due, "HH:mm")) if due else "")
+        phone = (signatory.work_phone if signatory and signatory.work_phone else
+                 origin.phone if origin and origin.phone else None)
+        email = (signatory.email if signatory and signatory.email else
+                 origin.email if origin and origin.email else None)
+        reach = _contact(phone, email)
+        in_system = recipient is not None and recipient.kind not in ("foreign_mission",
+                                                                     "kyrgyz_mission_abroad")
+        if in_system:
+            acknowledge = _("Please acknowledge receipt in the NRM system (Referrals received) %(due)s, "
+                            "quoting the case reference %(reference)s.", due=due_text, reference=reference)
+        else:
+            acknowledge = _("Please acknowledge receipt to the sender %(due)s, quoting the case reference "
+                            "%(reference)s.", due=due_text, reference=reference)
+        if reach:
+            acknowledge += " " + _("Contact: %(contact)s.", contact=reach)
         return {
             "language": language,
+            "state": _("Kyrgyz Republic"),
+            "mechanism": _("National Referral Mechanism for victims of trafficking in persons"),
             "title": _("Referral: %(service)s", service=labels.SERVICE_LABELS[referral.service]),
-            "reference": payload.get("reference"),
-            "date": format_date(now().date(), "long"),
-            "to": referral.organisation.name_in(language) if referral.organisation else "—",
+            "reference": reference,
+            "date": long_date(today(), language),
+            "to": recipient.name_in(language) if recipient else "—",
+            "to_city": recipient.city_in(language) if recipient and recipient.city else None,
             "from": origin.name_in(language) if origin else "—",
+            "from_lines": _organisation_lines(origin, language),
+            "request": str(labels.SERVICE_REQUEST_LABELS[referral.service]),
+            "urgent": _("Urgent: the person needs help today.") if referral.urgent else "",
             "lines": describe(payload, language),
             "basis": [
                 (r.title.get(language, ""), r.basis.text.get(language, ""),
                  r.basis.citation.get(language, "")) for r in rules
             ],
             "mandatory": referral.mandatory,
-            "sent": format_date(referral.sent_at, "long") if referral.sent_at else _("Not sent yet"),
-            "deadline": _("Please acknowledge within %(hours)s hours.", hours=referral.deadline_hours)
-            if referral.deadline_hours
-            else "",
+            "sent": long_date(referral.sent_at, language) if referral.sent_at else _("Not sent yet"),
+            "deadline": due_text,
+            "acknowledge": acknowledge,
+            "signatory": {
+                "name": (signatory.full_name or signatory.username) if signatory else "—",
+                "position": signatory.position if signatory and signatory.position else "",
+                "organisation": origin.name_in(language) if origin else "",
+                "phone": phone, "email": email,
+            },
+            # the page footer, written into CSS strings: stripped of what could end the string
+            "footer": {"left": _css_text(reference + " · " + _("Confidential")), "page": _css_text(_("Page")),
+                       "of": _css_text(_("of"))},
             "confidential": _(
                 "Confidential. Contains personal data of a presumed victim of trafficking in "
                 "persons: share with no one who does not need it to help the person. Do not "
                 "contact the person's family or employer without the person's agreement."
             ),
             "texts": {
-                "to": _("Recipient"),
+                "to": _("Addressee"),
                 "from": _("Sender"),
                 "reference": _("Case reference"),
+                "number": _("No."),
                 "date": _("Date"),
                 "sent": _("Sent"),
+                "asked": _("What is asked"),
+                "by_when": _("By when"),
                 "basis": _("Legal basis"),
-                "details": _("What you need to know"),
+                "details": _("The person (only what this service needs)"),
+                "acknowledge": _("Acknowledgement"),
+                "signature": _("Signature"),
+                "stamp": _("Place of the seal"),
+                "tel": _("Tel."),
+                "email": _("E-mail"),
                 "mandatory": _("This referral is mandatory.") if referral.mandatory else "",
                 "provisional": _(
                     "Provisional NRM wording, pending the authentic text of Government Decision "
@@ -129,57 +199,31 @@ def content(referral: Referral, language: str) -> dict:
         }
 
 
-def pdf(referral: Referral, language: str) -> bytes:
-    """The letter as a PDF. Raises FileNotFoundError when the configured font is missing."""
-    from fpdf import FPDF
+def _css_text(text: str) -> str:
+    return "".join(ch for ch in str(text) if ch not in '"\\<>{};\n\r')
+
+
+LETTER_CSS = Path(__file__).resolve().parents[2] / "static" / "letter.css"
+
+
+def html(referral: Referral, language: str, for_pdf: bool = False) -> str:
+    """The letter as HTML: the page the browser prints, and the source of the PDF."""
+    from flask import render_template
 
     letter = content(referral, language)
-    font, bold = current_app.config["PDF_FONT"], current_app.config["PDF_FONT_BOLD"]
-    document = FPDF(format="A4")
-    document.set_title(letter["title"])
-    document.set_creator("NRM")
-    document.add_font("Body", "", font)
-    document.add_font("Body", "B", bold)
-    document.set_auto_page_break(True, margin=18)
-    document.add_page()
-    document.set_margins(20, 18, 20)
-    document.set_font("Body", "B", 15)
-    document.multi_cell(0, 8, letter["title"], new_x="LMARGIN", new_y="NEXT")
-    document.ln(2)
-    document.set_font("Body", "", 10)
-    texts = letter["texts"]
-    for label, value in (
-        (texts["reference"], letter["reference"]),
-        (texts["date"], letter["date"]),
-        (texts["to"], letter["to"]),
-        (texts["from"], letter["from"]),
-        (texts["sent"], letter["sent"]),
-    ):
-        document.multi_cell(0, 6, f"{label}: {value}", new_x="LMARGIN", new_y="NEXT")
-    if texts["mandatory"]:
-        document.set_font("Body", "B", 10)
-        document.multi_cell(0, 6, texts["mandatory"], new_x="LMARGIN", new_y="NEXT")
-    document.ln(3)
-    document.set_font("Body", "B", 12)
-    document.multi_cell(0, 7, texts["details"], new_x="LMARGIN", new_y="NEXT")
-    for label, value in letter["lines"]:
-        document.set_font("Body", "B", 10)
-        document.multi_cell(0, 6, label, new_x="LMARGIN", new_y="NEXT")
-        document.set_font("Body", "", 10)
-        document.multi_cell(0, 6, value, new_x="LMARGIN", new_y="NEXT")
-    if letter["deadline"]:
-        document.ln(2)
-        document.multi_cell(0, 6, letter["deadline"], new_x="LMARGIN", new_y="NEXT")
-    document.ln(3)
-    document.set_font("Body", "B", 12)
-    document.multi_cell(0, 7, texts["basis"], new_x="LMARGIN", new_y="NEXT")
-    for title, text, source in letter["basis"]:
-        document.set_font("Body", "B", 10)
-        document.multi_cell(0, 6, title, new_x="LMARGIN", new_y="NEXT")
-        document.set_font("Body", "", 10)
-        document.multi_cell(0, 6, f"{text} ({source})", new_x="LMARGIN", new_y="NEXT")
-    document.ln(3)
-    document.set_font("Body", "", 8)
-    document.multi_cell(0, 5, letter["confidential"], new_x="LMARGIN", new_y="NEXT")
-    document.multi_cell(0, 5, texts["provisional"], new_x="LMARGIN", new_y="NEXT")
-    return bytes(document.output())
+    with force_locale(language):
+        return render_template("referrals/letter.html", letter=letter, referral=referral, for_pdf=for_pdf,
+                               letter_css=LETTER_CSS.read_text(encoding="utf-8") if for_pdf else "")
+
+
+def _no_fetch(url, *args, **kwargs):
+    """A letter never loads anything from the network or the disk: all it needs is inline."""
+    raise ValueError(f"letters load no external resource ({url[:40]})")
+
+
+def pdf(referral: Referral, language: str) -> bytes:
+    """The same letter as a PDF (WeasyPrint: A4, the DejaVu fonts, page numbers in the footer)."""
+    from weasyprint import HTML
+
+    document = HTML(string=html(referral, language, for_pdf=True), url_fetcher=_no_fetch)
+    return document.write_pdf(pdf_identifier=False)

@@ -5,7 +5,7 @@ decides on. Views call these; these call the pure core.
 """
 
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 
 from flask import current_app
 
@@ -39,8 +39,11 @@ def due(start, clock: str):
 
 
 def reference_of(screening: Screening) -> str:
-    """The case reference printed on letters: random, not derived from anything personal."""
-    return f"NRM-{(screening.submitted_at or screening.started_at).year}-{screening.id[:8].upper()}"
+    """The case reference printed on letters: random, not derived from anything personal; the year is
+    the local (Bishkek) year of the screening."""
+    from nrm.clock import local
+
+    return f"NRM-{local(screening.submitted_at or screening.started_at).year}-{screening.id[:8].upper()}"
 
 
 def with_references(*path):
@@ -264,10 +267,68 @@ def release_hold(actor, referral: Referral, note: str) -> None:
     audit.record("referral.release_hold", object_type="referral", object_id=referral.id, actor=actor)
 
 
+def keep_hold(actor, referral: Referral, review_on: date, note: str) -> None:
+    """The coordinator keeps a held referral held (the safety check stands) until ``review_on``."""
+    if not referral.hold or referral.state != "proposed":
+        raise lifecycle.IllegalTransition("not_allowed_in_state")
+    if not (note or "").strip():
+        raise lifecycle.IllegalTransition("reason_required")
+    if review_on is None or review_on < today():
+        raise lifecycle.IllegalTransition("review_date_required")
+    referral.hold_review_on = review_on
+    referral.hold_note = note.strip()
+    audit.record("referral.hold_kept", object_type="referral", object_id=referral.id, actor=actor)
+
+
+def withdraw_held(actor, referral: Referral, reason_code: str, note: str) -> None:
+    """The coordinator withdraws a held proposal: it is never sent (non-refoulement, or the person's
+    wish). Allowed for a mandatory referral too; the reason and the coordinator's words are kept."""
+    if not (note or "").strip():
+        raise lifecycle.IllegalTransition("reason_required")
+    _transition(referral, "withdraw", reason_code)
+    referral.reason_code, referral.closed_at = reason_code, now()
+    referral.reason_text = note.strip()
+    audit.record("referral.withdraw", object_type="referral", object_id=referral.id, actor=actor)
+    resolve_escalations("referral", referral.id, actor)
+
+
+IDENTITY_SERVICES = ("consular_mission", "kyrgyz_mission_abroad")
+
+
+def identity_gaps(referral: Referral) -> list[str]:
+    """What a diplomatic mission needs to know the person and is missing: name, birth date, document."""
+    if referral.service not in IDENTITY_SERVICES:
+        return []
+    person = referral.person
+    gaps = []
+    if not (person.given_name or person.family_name):
+        gaps.append("name")
+    if not person.birth_date:
+        gaps.append("birth_date")
+    if not person.document_number:
+        gaps.append("document")
+    return gaps
+
+
+def record_identity_gap(actor, referral: Referral, reason_code: str, note: str | None) -> None:
+    """The officer confirms why a mission referral goes without a full identity (recorded, sealed)."""
+    if referral.state != "proposed" or not identity_gaps(referral):
+        raise lifecycle.IllegalTransition("not_allowed_in_state")
+    if reason_code not in lifecycle.IDENTITY_GAP_REASONS:
+        raise lifecycle.IllegalTransition("reason_required")
+    if reason_code == "other" and not (note or "").strip():
+        raise lifecycle.IllegalTransition("reason_required")
+    referral.identity_reason = reason_code
+    referral.identity_note = (note or "").strip() or None
+    audit.record("referral.identity_missing", object_type="referral", object_id=referral.id, actor=actor)
+
+
 def send(actor, referral: Referral) -> None:
     if referral.organisation_id is None:
         raise lifecycle.IllegalTransition("organisation_required")
     require_recipient(referral.organisation, referral.service)
+    if identity_gaps(referral) and not referral.identity_reason:
+        raise lifecycle.IllegalTransition("identity_incomplete")
     _transition(referral, "send")
     at = now()
     referral.sent_at, referral.sent_by_id = at, actor.id
@@ -278,14 +339,18 @@ def send(actor, referral: Referral) -> None:
     notifications.notify_organisation(referral.organisation_id, "referral_received", "referral", referral.id)
 
 
-def send_all(actor, screening: Screening) -> tuple[int, int]:
-    """Send every proposal that is not held; return (sent, still held)."""
-    sent = held = 0
+def send_all(actor, screening: Screening) -> tuple[int, int, int]:
+    """Send every proposal that is ready; return (sent, still held, waiting for the identity a
+    diplomatic mission needs or the officer's recorded reason why it cannot be given)."""
+    sent = held = incomplete = 0
     for referral in of_screening(screening):
         if referral.state != "proposed":
             continue
         if referral.hold or referral.organisation_id is None:
             held += 1
+            continue
+        if identity_gaps(referral) and not referral.identity_reason:
+            incomplete += 1
             continue
         if not referral.organisation.receives(referral.service, today()):
             # the organisation stopped taking referrals since the proposal: the coordinator places it
@@ -295,7 +360,7 @@ def send_all(actor, screening: Screening) -> tuple[int, int]:
             continue
         send(actor, referral)
         sent += 1
-    return sent, held
+    return sent, held, incomplete
 
 
 def acknowledge(actor, referral: Referral) -> None:
