@@ -46,7 +46,7 @@ def _organisation_form() -> OrganisationForm:
     form = OrganisationForm()
     form.kind.choices = [(k, labels.ORGANISATION_KIND_LABELS[k]) for k in ORGANISATION_KINDS]
     form.region.choices = [("", _("None (abroad or national)"))] + [
-        (r, f"{labels.REGION_LABELS[r]} ({r})") for r in REGIONS
+        (r, str(labels.REGION_LABELS[r])) for r in REGIONS
     ]
     orgs = db.session.scalars(db.select(Organisation).order_by(Organisation.name)).all()
     form.parent.choices = [(0, _("None"))] + [(o.id, o.name_in(_language())) for o in orgs]

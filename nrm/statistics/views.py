@@ -46,9 +46,13 @@ def _table_or_none(form):
         return stats.table(form.rows.data or "year", form.cols.data or None,
                            None if "year" in (form.rows.data, form.cols.data) else year)
     except (ValueError, stats.BadQuery):
-        form.rows.errors = [*form.rows.errors, _("This table cannot be shown. Choose two different "
-                                                 "dimensions and one year (all years only for one "
-                                                 "dimension).")]
+        if "year" not in (form.rows.data, form.cols.data) and not stats.published_years("persons"):
+            form.rows.errors = [*form.rows.errors, _("No year can be published yet: a year's figures are "
+                                                     "published once the year is over.")]
+        else:
+            form.rows.errors = [*form.rows.errors, _("This table cannot be shown. Choose two different "
+                                                     "dimensions and one year (all years only for one "
+                                                     "dimension).")]
         return None
 
 

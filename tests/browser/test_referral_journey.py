@@ -84,6 +84,16 @@ def test_officer_to_crisis_centre_to_coordinator_to_closure(live_app, page):
     expect(page.locator("main table")).to_contain_text("Uzbekistan")
     page.get_by_role("button", name="Send the referrals that are ready").click()
     expect(page.locator(".alert-success")).to_contain_text("sent")
+    # the embassy needs the date of birth, which the person does not know: the officer says so
+    expect(page.locator(".alert-error")).to_contain_text("diplomatic mission")
+    expect(page.locator("main table")).to_contain_text("Identity incomplete: date of birth")
+    gap = page.locator("details", has_text="Send without the full identity")
+    gap.locator("summary").click()
+    gap.locator("select[name=reason]").select_option("identity_unknown_to_person")
+    page.get_by_role("button", name="Record the reason").click()
+    expect(page.locator(".alert-success")).to_contain_text("The reason is recorded")
+    page.get_by_role("button", name="Send the referrals that are ready").click()
+    expect(page.locator(".alert-success")).to_contain_text("1 referral(s) sent")
     _sign_out(page)
 
     # the Sezim case worker: the inbox, the minimised referral, accept, record a service
