@@ -717,3 +717,25 @@ def test_the_trail_names_each_case_by_its_reference_and_filters_by_it(seeded, cl
     assert short.split("<tbody>")[1].count("<tr>") == rows.count("<tr>")
     nothing = client.get("/audit/", query_string={"reference": "NRM-2026-00000000"}).get_data(as_text=True)
     assert "No events match" in nothing
+
+
+def test_a_customs_child_who_needs_a_safe_place_gets_shelter_proposed_even_as_a_possible_victim(
+        seeded, client, login, app):
+    customs = login("screening_officer", org_code="t-customs", org_kind="customs_post")
+    with app.app_context():
+        officer = db.session.get(User, customs.id)
+        script = screenings.catalogue().scripts["customs"]
+        screening = screenings.start(officer, script, "ky")
+        # a 15-year-old, recruited and deceived, who needs somewhere safe to sleep tonight
+        screening.answers_json = json.dumps({
+            "in_immediate_danger": "no", "age": 15, "sex": "female", "citizenship_status": "kyrgyz",
+            "stay_region": "KG-C", "accompanying_adult": "unrelated_adult", "recruited": "yes",
+            "job_different": "yes", "needs": ["shelter", "food"],
+            "consent_explained_in_own_language": "yes"})
+        screenings.submit(officer, screening, True, None, None)
+        proposed = {r.service: r for r in referrals.propose(officer, screening)}
+        db.session.commit()
+        assert screening.result in ("possible", "presumed_victim")
+        assert {"child_protection", "crisis_centre"} <= set(proposed), (screening.result, set(proposed))
+        shelter = proposed["crisis_centre"]
+        assert shelter.organisation.code == "sezim" and shelter.consent_gate == "none"
