@@ -10,6 +10,7 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     IntegerField,
     RadioField,
     SelectField,
@@ -144,6 +145,19 @@ class IdentityForm(FlaskForm):
 
 class StartForm(FlaskForm):
     interview_language = SelectField(_l("Language of the interview script"))
+    # a screening done on the paper prompt sheet (no connection at the post), entered now
+    from_paper = BooleanField(_l("I am entering a screening done on paper"))
+    interview_on = DayField(_l("Date of the interview"), validators=[Optional()], not_future=True,
+                            within_years=1)
+    interview_place = StringField(_l("Place of the interview (post, station, road)"),
+                                  validators=[Optional(), Length(max=200)])
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        if self.from_paper.data and not self.interview_on.data:
+            self.interview_on.errors.append(_l("Give the date the interview took place."))
+            return False
+        return valid
 
 
 class SubmitForm(FlaskForm):

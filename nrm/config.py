@@ -54,6 +54,11 @@ SESSION_IDLE_TIMEOUT = timedelta(minutes=15)
 SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=8)
 # A password accepted but a second factor not yet given expires after this long.
 SESSION_PENDING_TIMEOUT = timedelta(minutes=5)
+# The page warns this long before the idle sign-out, with a button to stay signed in; a screening
+# step's answers are saved into the sealed draft at the warning, and every AUTOSAVE_SECONDS while
+# the officer types (nothing typed is lost to the timeout).
+SESSION_WARNING_SECONDS = 120
+AUTOSAVE_SECONDS = 30
 SESSION_COOKIE_NAME = "nrm_session"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -19,6 +19,7 @@ import socket
 from datetime import timedelta
 from pathlib import Path
 
+from flask import current_app
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
@@ -57,8 +58,10 @@ def reflection_period() -> str:
     from nrm.services import notifications
 
     at, sent = now(), 0
+    # the period ends within three days and has not ended: once per case
     for case in db.session.scalars(db.select(Case).where(
-            Case.status == "Active", Case.reflection_ends_at <= at + timedelta(days=3))):
+            Case.status == "Active", Case.reflection_ends_at > at,
+            Case.reflection_ends_at <= at + timedelta(days=3))):
         sent += notifications.notify_organisation(case.organisation_id, "reflection_period_ending", "case",
                                                   case.id)
     return f"{sent} notified"
@@ -69,8 +72,11 @@ def case_reviews() -> str:
     from nrm.services import notifications
 
     at, sent = now(), 0
+    period = timedelta(days=current_app.config["CLOCKS"]["case_review_days"])
     for case in db.session.scalars(db.select(Case).where(Case.status == "Active", Case.next_review_at <= at)):
-        sent += notifications.notify_organisation(case.organisation_id, "case_review_due", "case", case.id)
+        # the same case due for review again, a period later: the notification is renewed, not repeated
+        sent += notifications.notify_organisation(case.organisation_id, "case_review_due", "case", case.id,
+                                                  since=case.next_review_at - period)
     return f"{sent} notified"
 
 

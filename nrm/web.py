@@ -275,6 +275,8 @@ def _template_globals():
         "language_name": lambda code: names.language_name(code, str(get_locale())),
         "is_demo_deployment": current_app.config["ENV"] != "production",
         "unread_notifications": _unread_notifications,
+        "session_seconds_left": lambda: sessions.idle_seconds_left(sessions.current())
+        if current_user.is_authenticated else None,
     }
 
 

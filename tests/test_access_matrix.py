@@ -138,6 +138,7 @@ MATRIX = [
     ("GET", "/admin/calendar", {"administrator"}),
     ("POST", "/admin/calendar", {"administrator"}),
     ("GET", "/notifications", ALL),
+    ("POST", "/notifications/read", ALL),
     # anonymised statistics
     ("GET", "/statistics/", {"analyst", "coordinator"}),
     ("GET", "/statistics/table?rows=region&cols=sex", {"analyst", "coordinator"}),

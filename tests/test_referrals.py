@@ -739,3 +739,113 @@ def test_a_customs_child_who_needs_a_safe_place_gets_shelter_proposed_even_as_a_
         assert {"child_protection", "crisis_centre"} <= set(proposed), (screening.result, set(proposed))
         shelter = proposed["crisis_centre"]
         assert shelter.organisation.code == "sezim" and shelter.consent_gate == "none"
+
+
+def test_forty_cases_in_their_reflection_period_give_one_notification_each_linking_to_it(
+        seeded, client, officer, app, clock):
+    from nrm import jobs
+
+    worker = make_user(app, "case_worker", username="sezim-forty", org_code="sezim")
+    case_ids = []
+    with app.app_context():
+        worker_user = db.session.get(User, worker.id)
+    for _ in range(40):
+        sid = screen(seeded, officer.id)
+        with app.app_context():
+            screening = db.session.get(Screening, sid)
+            referrals.send_all(db.session.get(User, officer.id), screening)
+            centre = next(r for r in referrals.of_screening(screening) if r.service == "crisis_centre")
+            case_ids.append(referrals.accept(db.session.merge(worker_user), centre).id)
+            db.session.commit()
+    clock.advance(days=28)                     # the 30-day periods end within three days
+    for _ in range(3):                         # the job runs every hour: nothing is repeated
+        jobs.run(app, "reflection_period")
+    with app.app_context():
+        rows = db.session.execute(text(
+            "SELECT subject_id, count(*) FROM notification WHERE user_id = :u AND kind = 'reflection_period_ending' "
+            "GROUP BY subject_id"), {"u": worker.id}).all()
+        assert sorted(r[0] for r in rows) == sorted(case_ids) and all(r[1] == 1 for r in rows)
+        references_of = {c: referrals.reference_of(db.session.get(Case, c).referral.screening) for c in case_ids}
+    wc = app.test_client()
+    sign_in(app, wc, worker, clock)
+    page = wc.get("/notifications").get_data(as_text=True)
+    assert page.count("A recovery and reflection period ends within 3 days") == 40
+    for reference in references_of.values():
+        assert reference in page
+    first = re.search(r'href="(/notifications/\d+)"', page).group(1)
+    response = wc.get(first)
+    assert response.status_code == 302 and response.headers["Location"].rsplit("/", 1)[1] in case_ids
+    with app.app_context():
+        unread = db.session.scalar(db.select(db.func.count()).select_from(Notification).where(
+            Notification.user_id == worker.id, Notification.kind == "reflection_period_ending",
+            Notification.read_at.is_(None)))
+        assert unread == 39                    # opening one marked that one read, not the others
+    # a period that has long ended is not announced again
+    clock.advance(days=30)
+    assert jobs.run(app, "reflection_period") == "0 notified"
+
+
+def test_a_case_due_for_review_again_renews_its_notification_instead_of_adding_one(
+        seeded, client, officer, app, clock):
+    from datetime import timedelta
+
+    from nrm import jobs
+
+    worker = make_user(app, "case_worker", username="sezim-review", org_code="sezim")
+    sid = screen(seeded, officer.id)
+    with app.app_context():
+        screening = db.session.get(Screening, sid)
+        referrals.send_all(db.session.get(User, officer.id), screening)
+        centre = next(r for r in referrals.of_screening(screening) if r.service == "crisis_centre")
+        case_id = referrals.accept(db.session.get(User, worker.id), centre).id
+        db.session.commit()
+    clock.advance(days=15)
+    jobs.run(app, "case_reviews")
+    clock.advance(hours=2)                     # the worker reads it and reviews the case
+    with app.app_context():
+        first = db.session.scalar(db.select(Notification).where(Notification.kind == "case_review_due"))
+        first.read_at = clock()
+        case = db.session.get(Case, case_id)
+        case.next_review_at = clock() + timedelta(days=14)   # reviewed today
+        db.session.commit()
+    clock.advance(days=15)
+    jobs.run(app, "case_reviews")
+    with app.app_context():
+        found = db.session.scalars(db.select(Notification).where(Notification.kind == "case_review_due")).all()
+        assert len(found) == 1 and found[0].read_at is None            # the same one, unread again
+
+
+def test_work_lists_say_who_from_whom_and_what_is_due_first(seeded, client, officer, app, clock):
+    """The inbox, the officer's screenings, the queue and the case lists show the reference, the
+    local date, the person in coarse words, the sender, and what is due — the soonest on top."""
+    first = screen(seeded, officer.id)
+    _send_all(client, first)
+    clock.advance(minutes=10)
+    second = screen(seeded, officer.id)
+    _send_all(client, second)
+    first_centre = referral_of(seeded, first, "crisis_centre")
+    worker = make_user(app, "case_worker", username="sezim-lists", org_code="sezim")
+    wc = app.test_client()
+    sign_in(app, wc, worker, clock)
+    post_form(wc, f"/referrals/{first_centre}/acknowledge", page=f"/referrals/{first_centre}")
+    with app.app_context():
+        refs = {sid: referrals.reference_of(db.session.get(Screening, sid)) for sid in (first, second)}
+        sender = db.session.get(Organisation, db.session.get(Screening, first).organisation_id).name_in("en")
+    inbox = wc.get("/referrals/inbox").get_data(as_text=True).split("Waiting for your answer")[1]
+    # the second was sent later but is due first (acknowledgement), so it is on top
+    assert inbox.index(refs[second]) < inbox.index(refs[first])
+    for words in ("25–34", "Female", "Uzbekistan", sender, "02.03.2026", "Acknowledge by", "Accept or decline by"):
+        assert words in inbox, words
+    clock.advance(hours=6)                                   # the 4-hour urgent clock has run out
+    sign_in(app, wc, worker, clock)
+    inbox = wc.get("/referrals/inbox").get_data(as_text=True)
+    assert "overdue by" in inbox
+    # the officer's screenings: reference, result and the person in words
+    sign_in(app, client, officer, clock)
+    screenings_page = client.get("/screening/").get_data(as_text=True)
+    assert refs[first] in screenings_page and "Presumed victim of trafficking" in screenings_page
+    assert "25–34 · Female · Uzbekistan" in screenings_page
+    # the coordinator's queue: the same, and the sender and the recipient
+    queue = _coordinator_client(app).get("/review/").get_data(as_text=True)
+    assert refs[second] in queue and "25–34 · Female · Uzbekistan" in queue and sender in queue
+    assert "Sezim" in queue and "Zarylkanbubu" not in queue

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 
 from nrm.extensions import db
-from nrm.models import AuditEvent, Screening
+from nrm.models import AuditEvent, Screening, User
 from nrm.services import screening as service
 from tests.conftest import make_user, post_form
 
@@ -296,7 +296,7 @@ def test_consent_is_read_as_numbered_points_in_the_persons_language_apart_from_t
     sid, _ = _start(client, language="ky")
     page = client.get(f"/screening/{sid}/step/consent").get_data(as_text=True)
     consent = _script(app, sid).step("consent")
-    read = re.search(r'<ol class="points script" lang="ky">(.*?)</ol>', page, re.S)
+    read = re.search(r'<ol class="points script" lang="ky"[^>]*>(.*?)</ol>', page, re.S)
     assert read, "no numbered list in the person's language"
     assert read.group(1).count("<li>") == len(consent.read_aloud["ky"]) == 7
     assert consent.intro["ru"] in page and consent.intro["ky"] not in read.group(1)
@@ -344,3 +344,62 @@ def test_a_birth_date_in_the_future_or_too_long_ago_is_refused_and_the_rest_kept
         assert 'value="Testovamkhanova"' in page
     response = post_form(client, f"/screening/{sid}/identity", {"birth_date": "01.05.1994"})
     assert response.status_code == 302      # dd.mm.yyyy typed by hand is read too
+
+
+@pytest.mark.parametrize("script_id", ["police", "customs", "health", "mlssm", "ombudsman", "ngo"])
+def test_the_paper_prompt_sheet_exists_for_each_agency_in_each_language(app, client, officer, script_id):
+    import io
+
+    from pypdf import PdfReader
+
+    with app.app_context():
+        script = service.catalogue().scripts[script_id]
+    for officer_language, person_language in (("ky", "ky"), ("ru", "ky"), ("en", "ru")):
+        response = client.get(f"/screening/sheet/{script_id}.pdf?lang={officer_language}&person={person_language}")
+        assert response.status_code == 200 and response.data.startswith(b"%PDF-")
+        text = " ".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(response.data)).pages)
+        flat = " ".join(text.split())
+        safety, consent = script.steps[0], script.step("consent")
+        # the safety questions first, then the consent text, each in its language
+        first_safety = " ".join(safety.questions[0].label[officer_language].split())[:30]
+        first_point = " ".join(consent.read_aloud[person_language][0].split())[:30]
+        assert first_safety in flat and first_point in flat, (script_id, officer_language)
+        assert flat.index(first_safety) < flat.index(first_point)
+        for number in ("102", "103", "112", "189"):
+            assert number in flat
+
+
+def test_a_paper_screening_starts_the_identification_clock_from_the_interview_date(app, client, officer):
+    from datetime import timedelta
+
+    from nrm.models import Identification
+    from nrm.services import referrals
+
+    three_days_ago = (app.config["CLOCK"]() - timedelta(days=3)).date()
+    response = post_form(client, "/screening/new", {"interview_language": "ru", "from_paper": "y",
+                                                     "interview_on": three_days_ago.isoformat(),
+                                                     "interview_place": "Dostuk border post"}, page="/screening/")
+    assert response.status_code == 302
+    sid = re.search(r"/screening/([0-9a-f]{32})/", response.headers["Location"]).group(1)
+    # a paper date in the future is refused, with the rest kept
+    future = post_form(client, "/screening/new", {"interview_language": "ru", "from_paper": "y",
+                                                   "interview_on": "2031-01-01", "interview_place": "Kept place"},
+                       page="/screening/")
+    assert future.status_code == 422 and 'value="Kept place"' in future.get_data(as_text=True)
+    _walk_to_summary(client, app, sid, {**LABOUR_CASE, "citizenship_status": "kyrgyz", "recruited": "yes",
+                                        "job_different": "yes", "long_hours": "yes", "threats": "violence",
+                                        "exploitation_types": ["ForcedLabour"]})
+    post_form(client, f"/screening/{sid}/summary", {"agreement": "agree"})
+    with app.app_context():
+        screening = db.session.get(Screening, sid)
+        assert screening.paper_interview_on == three_days_ago and screening.paper_place == "Dostuk border post"
+        record = db.session.scalar(db.select(Identification).where(Identification.screening_id == sid))
+        if record is None:                           # the result was possible: open it to compare clocks
+            record = referrals.open_identification(db.session.get(User, officer.id), screening)
+            db.session.commit()
+        started = referrals.due(screening.detected_at, "identification_decision_working_days")
+        assert record.due_at == started
+        from_today = referrals.due(app.config["CLOCK"](), "identification_decision_working_days")
+        assert record.due_at < from_today
+    page = client.get(f"/screening/{sid}").get_data(as_text=True)
+    assert "Recorded from a paper screening" in page and "Dostuk border post" in page

@@ -141,6 +141,15 @@ def logout():
     return redirect(url_for("auth.login"))
 
 
+@bp.route("/keepalive", methods=["POST"])
+@login_required
+def keepalive():
+    """"Stay signed in": the idle clock starts again (the page's warning button calls this)."""
+    record = sessions.current()
+    sessions.touch(record, force=True)
+    return {"idle_seconds": sessions.idle_seconds_left(record)}
+
+
 @bp.route("/password", methods=["GET", "POST"])
 @login_required
 def change_password():

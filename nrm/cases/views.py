@@ -25,7 +25,7 @@ from nrm.models import Attachment, Case, CaseNote, CaseTask, Referral, ServiceRe
 from nrm.models.cases import NEEDS
 from nrm.security import audit, policy, vault
 from nrm.services import cases as service
-from nrm.services import letters
+from nrm.services import letters, worklists
 from nrm.services import referrals as referrals_service
 from nrm.views_common import (
     erased_page,
@@ -90,19 +90,35 @@ def _forms(case: Case) -> dict:
 @policy.requires("list_cases")
 def index():
     page = paged(
-        service.visible_to(current_user.organisation_id).order_by(Case.opened_at.desc(), Case.id)
+        service.visible_to(current_user.organisation_id).order_by(*service.case_order())
         .options(referrals_service.with_references(Case.referral, Referral.screening))
     )
+    language = str(get_locale())
+    senders = worklists.organisation_names((c.referral.screening.organisation_id for c in page.rows),
+                                           language)
     return render_template(
         "cases/index.html",
         page=page,
         now=now(),
         reference=lambda c: referrals_service.reference_of(c.referral.screening),
+        # what the referral told this service, no more (its minimised payload)
+        people={c.id: worklists.payload_words(c.referral, language) for c in page.rows},
+        sender=lambda c: senders.get(c.referral.screening.organisation_id, "—"),
     )
 
 
-def render_case(case: Case, forms: dict | None = None, status: int = 200):
+# The case page in sections a worker moves between (one at a time: a long case stays readable on a
+# phone); each form belongs to one section, and a form sent back with an error opens its section.
+SECTIONS = ("summary", "plan", "services", "notes", "files", "history")
+FORM_SECTIONS = {"intake": "summary", "needs": "summary", "transfer": "summary", "close": "summary",
+                 "task": "plan", "service": "services", "note": "notes", "attachment": "files"}
+
+
+def render_case(case: Case, forms: dict | None = None, status: int = 200, section: str | None = None):
     language = str(get_locale())
+    failed = [name for name, form in (forms or {}).items() if form.errors]
+    section = (FORM_SECTIONS.get(failed[0]) if failed else None) or section or request.args.get("section")
+    section = section if section in SECTIONS else "summary"
     forms = forms or _forms(case)
     audit.record("case.view", object_type="case", object_id=case.id)
     db.session.commit()
@@ -136,6 +152,9 @@ def render_case(case: Case, forms: dict | None = None, status: int = 200):
         transfer_choices=transfer_choices,
         may_edit=policy.may(current_user, "edit_case", case),
         assessment=service.needs(case),
+        section=section,
+        sections=SECTIONS,
+        history=service.history(case) if section == "history" else [],
     ), status
 
 
@@ -147,7 +166,9 @@ def show(case_id):
 def _done(case: Case, message: str, anchor: str = ""):
     db.session.commit()
     flash(message, "success")
-    return redirect(url_for("cases.show", case_id=case.id) + (f"#{anchor}" if anchor else ""))
+    section = {"intake": "summary", "needs": "summary"}.get(anchor, anchor)
+    return redirect(url_for("cases.show", case_id=case.id,
+                            section=section if section in SECTIONS and section != "summary" else None))
 
 
 def _invalid(case: Case, forms: dict):

@@ -34,13 +34,55 @@ def index():
 
 @bp.route("/notifications")
 def notification_list():
-    """Each notification names a kind and a record; opening the record goes through the policy."""
+    """Unread first: each names its reason and its record (a case by its reference) and links to
+    it; opening one marks it read. Opening the record goes through the access policy."""
+    from nrm.services import references
+    from nrm.views_common import paged
+
     policy.require(current_user, "view_notifications")
-    items = notifications.recent(current_user)
-    page = render_template("home/notifications.html", items=items)
-    notifications.mark_read(current_user)
+    page = paged(notifications.listed(current_user))
+    named = references.describe(((n.subject_type, n.subject_id) for n in page.rows), _language())
+    return render_template("home/notifications.html", page=page, named=named, action_form=ConfirmForm(),
+                           target=_notification_target)
+
+
+def _language() -> str:
+    from flask_babel import get_locale
+
+    return str(get_locale())
+
+
+def _notification_target(notification) -> str | None:
+    kind, subject = notification.subject_type, notification.subject_id
+    if kind == "referral":
+        return url_for("review.referral", referral_id=subject) if current_user.role == "coordinator" \
+            else url_for("referrals.show", referral_id=subject)
+    if kind == "identification":
+        return url_for("review.identification", identification_id=subject)
+    if kind == "case":
+        return url_for("cases.show", case_id=subject)
+    if notification.kind == "account_awaiting_confirmation":
+        return url_for("home.confirmations")
+    return None
+
+
+@bp.get("/notifications/<int:notification_id>")
+def notification_open(notification_id):
+    policy.require(current_user, "view_notifications")
+    notification = notifications.mark_one_read(current_user, notification_id)
+    if notification is None:
+        abort(404)
     db.session.commit()
-    return page
+    return redirect(_notification_target(notification) or url_for("home.notification_list"))
+
+
+@bp.post("/notifications/read")
+def notifications_read():
+    policy.require(current_user, "view_notifications")
+    if ConfirmForm().validate_on_submit():
+        notifications.mark_read(current_user)
+        db.session.commit()
+    return redirect(url_for("home.notification_list"))
 
 
 @bp.route("/language", methods=["POST"])

@@ -4,9 +4,9 @@ A screening is sealed under its person's data key (erasing the person shreds it 
 lists and clocks need is plain: status, step, result, organisation, officer, times to the hour.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy import Date, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from nrm.clock import now
@@ -63,11 +63,29 @@ class Screening(Sealable, db.Model):
     _profile: Mapped[bytes | None] = mapped_column("profile", LargeBinary)
     profile_json = Sealed("_profile")
 
+    # a screening recorded later from the paper prompt sheet: the interview's own date (the clocks
+    # that start at detection start from it) and place (sealed)
+    paper_interview_on: Mapped[date | None] = mapped_column(Date)
+    _paper_place: Mapped[bytes | None] = mapped_column("paper_place", LargeBinary)
+    paper_place = Sealed("_paper_place")
+
     # the engine's result and the officer's view of it (both kept)
     result: Mapped[str | None] = mapped_column(String(20))
     officer_result: Mapped[str | None] = mapped_column(String(20))
 
     person: Mapped[Person] = relationship()
+
+    @property
+    def detected_at(self) -> datetime:
+        """When the person was met: the interview on paper (at the time of day it was entered,
+        in local time), otherwise the time the screening was submitted or started."""
+        if self.paper_interview_on is None:
+            return self.submitted_at or self.started_at
+        from nrm.clock import local, zone
+
+        entered = local(self.submitted_at or self.started_at)
+        return datetime.combine(self.paper_interview_on, entered.timetz().replace(tzinfo=None),
+                                tzinfo=zone()).astimezone(entered.tzinfo)
     data_key: Mapped[DataKey] = relationship()
 
     __table_args__ = (

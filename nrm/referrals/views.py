@@ -7,6 +7,7 @@ event a state does not allow is refused (409) whatever URL asked for it.
 
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from forms.referrals import AddReferralForm, IdentityGapForm, ReasonForm
@@ -18,7 +19,7 @@ from nrm.extensions import db
 from nrm.models import Organisation, Referral, Screening
 from nrm.referrals import bp
 from nrm.security import audit, policy
-from nrm.services import letters
+from nrm.services import letters, worklists
 from nrm.services import referrals as service
 from nrm.views_common import (
     erased_page,
@@ -92,9 +93,11 @@ def send_all(screening_id):
     sent, held, incomplete = service.send_all(current_user, screening)
     db.session.commit()
     if sent:
-        flash(_("%(n)s referral(s) sent. The receiving services have been notified.", n=sent), "success")
+        flash(ngettext("%(num)d referral sent. The receiving service has been notified.",
+                       "%(num)d referrals sent. The receiving services have been notified.", sent), "success")
     if held:
-        flash(_("%(n)s referral(s) are on hold; they are on the coordinator's queue.", n=held), "info")
+        flash(ngettext("%(num)d referral is on hold; it is on the coordinator's queue.",
+                       "%(num)d referrals are on hold; they are on the coordinator's queue.", held), "info")
     if incomplete:
         flash(_("A referral to a diplomatic mission was not sent: the mission needs the person's name, "
                 "date of birth and document. Complete the identity, or record below why it cannot be "
@@ -190,13 +193,19 @@ def consent(referral_id):
 def inbox():
     mine = db.select(Referral).where(Referral.organisation_id == current_user.organisation_id) \
         .options(service.with_references(Referral.screening))
-    # what waits for an answer is the work: oldest first (the earliest deadline on top), paged apart
+    # what waits for an answer is the work: what is due first (overdue on top), paged apart
     waiting = paged(mine.where(Referral.state.in_(("sent", "acknowledged")))
-                    .order_by(Referral.sent_at, Referral.id), number=page_number("waiting"))
+                    .order_by(worklists.due_order(), Referral.id), number=page_number("waiting"))
     answered = paged(mine.where(Referral.state.in_(("accepted", "declined", "completed", "withdrawn")))
                      .order_by(Referral.sent_at.desc(), Referral.id))
+    language = _language()
+    rows = list(waiting.rows) + list(answered.rows)
+    senders = worklists.organisation_names((r.screening.organisation_id for r in rows), language)
     return render_template("referrals/inbox.html", waiting=waiting, answered=answered, now=now(),
-                           reference=lambda r: service.reference_of(r.screening))
+                           reference=lambda r: service.reference_of(r.screening),
+                           people={r.id: worklists.payload_words(r, language) for r in rows},
+                           sender=lambda r: senders.get(r.screening.organisation_id, "—"),
+                           next_due=worklists.next_due)
 
 
 @bp.get("/<referral_id>")

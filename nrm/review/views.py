@@ -32,9 +32,10 @@ from nrm.models import Case, Escalation, Identification, Organisation, Person, R
 from nrm.models.people import ERASURE_REASONS
 from nrm.review import bp
 from nrm.security import audit, policy
-from nrm.services import directory, people
+from nrm.services import directory, people, references, worklists
 from nrm.services import referrals as service
 from nrm.services import screening as screenings
+from nrm.services.cases import case_order
 from nrm.views_common import (
     erased_page,
     organisation_choices,
@@ -97,15 +98,33 @@ def queue():
                 db.and_(Referral.state.in_(("sent", "acknowledged")), Referral.accept_due <= at),
             )
         )
-    page = paged(query.order_by(Referral.created_at.desc(), Referral.id)
+    # what is due first on top: overdue, then the soonest; held and declined ones (no clock) after
+    page = paged(query.order_by(worklists.due_order().is_(None), worklists.due_order(), Referral.created_at,
+                                Referral.id)
                  .options(service.with_references(Referral.screening), selectinload(Referral.organisation)))
+    # open escalations grouped per record: one line per referral or decision, with its reasons
     open_escalations = db.session.scalars(
         db.select(Escalation)
         .where(Escalation.resolved_at.is_(None))
-        .order_by(Escalation.created_at.desc())
-        .limit(200)
+        .order_by(Escalation.created_at)
+        .limit(1000)
     ).all()
-    escalated = {(e.subject_type, e.subject_id) for e in open_escalations}
+    groups: dict = {}
+    for e in open_escalations:
+        group = groups.setdefault((e.subject_type, e.subject_id), {"subject_type": e.subject_type,
+                                                                    "subject_id": e.subject_id, "kinds": [],
+                                                                    "since": e.created_at})
+        if e.kind not in group["kinds"]:
+            group["kinds"].append(e.kind)
+    escalated = set(groups)
+    grouped = list(groups.values())
+    escalation_page = max(1, request.args.get("escalations", 1, type=int))
+    shown_groups = grouped[(escalation_page - 1) * 20:escalation_page * 20]
+    named = references.describe(((g["subject_type"], g["subject_id"]) for g in shown_groups), _language())
+    language = _language()
+    found = worklists.profiles(r.screening_id for r in page.rows)
+    persons = {r.id: worklists.person_words(found.get(r.screening_id), language) for r in page.rows}
+    senders = worklists.organisation_names((r.screening.organisation_id for r in page.rows), language)
     alerts = db.session.scalars(
         db.select(Referral)
         .where(
@@ -129,8 +148,14 @@ def queue():
         form=form,
         page=page,
         filters={k: v for k, v in request.args.items() if k != "page"},
-        escalations=open_escalations,
+        escalations=shown_groups,
+        escalation_total=len(grouped),
+        escalation_page=escalation_page,
+        named=named,
         escalated=escalated,
+        people=persons,
+        sender=lambda r: senders.get(r.screening.organisation_id, "—"),
+        next_due=worklists.next_due,
         alerts=alerts,
         pending=pending,
         now=at,
@@ -273,18 +298,19 @@ def route(referral_id):
     return _back(item)
 
 
-@bp.post("/escalations/<int:escalation_id>/resolve")
+@bp.post("/escalations/<subject_type>/<subject_id>/resolve")
 @policy.requires("view_queue")
-def resolve(escalation_id):
-    escalation = db.session.get(Escalation, escalation_id)
-    if escalation is None:
+def resolve(subject_type, subject_id):
+    """Every open escalation of one record marked handled at once."""
+    found = db.session.scalars(db.select(Escalation).where(
+        Escalation.subject_type == subject_type, Escalation.subject_id == subject_id,
+        Escalation.resolved_at.is_(None))).all()
+    if not found:
         abort(404)
-    if escalation.resolved_at is None:
+    for escalation in found:
         escalation.resolved_at, escalation.resolved_by_id = now(), current_user.id
-        audit.record(
-            "escalation.resolve", object_type=escalation.subject_type, object_id=escalation.subject_id
-        )
-        db.session.commit()
+    audit.record("escalation.resolve", object_type=subject_type, object_id=subject_id)
+    db.session.commit()
     flash(_("Escalation marked as handled."), "success")
     return redirect(url_for("review.queue"))
 
@@ -301,11 +327,16 @@ def identifications():
                   Identification.id)
         .options(service.with_references(Identification.screening))
     )
+    language = _language()
+    found = worklists.profiles(i.screening_id for i in page.rows)
+    senders = worklists.organisation_names((i.screening.organisation_id for i in page.rows), language)
     return render_template(
         "review/identifications.html",
         page=page,
         now=now(),
         reference=lambda i: service.reference_of(i.screening),
+        people={i.id: worklists.person_words(found.get(i.screening_id), language) for i in page.rows},
+        sender=lambda i: senders.get(i.screening.organisation_id, "—"),
     )
 
 
@@ -372,13 +403,17 @@ def decide(identification_id):
 @bp.get("/cases")
 @policy.requires("view_queue")
 def cases():
-    page = paged(db.select(Case).order_by(Case.opened_at.desc(), Case.id).options(
+    page = paged(db.select(Case).order_by(*case_order()).options(
         service.with_references(Case.referral, Referral.screening), selectinload(Case.organisation)))
+    language = _language()
+    found = worklists.profiles(c.referral.screening_id for c in page.rows)
     return render_template(
         "review/cases.html",
         page=page,
         now=now(),
         reference=lambda c: service.reference_of(c.referral.screening),
+        people={c.id: worklists.person_words(found.get(c.referral.screening_id), language)
+                for c in page.rows},
     )
 
 

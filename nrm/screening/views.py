@@ -9,7 +9,7 @@ import json
 from datetime import date
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import force_locale, format_date, get_locale
+from flask_babel import force_locale, format_date, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -60,20 +60,59 @@ def _viewed(screening: Screening) -> None:
 @bp.get("/")
 @policy.requires("list_screenings")
 def index():
-    screenings = db.session.scalars(
-        service.visible_to_org(current_user.organisation_id).order_by(Screening.updated_at.desc()).limit(200)
-    ).all()
     form = StartForm()
-    form.interview_language.choices = [(code, name) for code, name in _language_names()]
+    form.interview_language.choices = _language_names()
     form.interview_language.data = _officer_language()
-    return render_template("screening/index.html", screenings=screenings, form=form,
-                           script=service.script_for(current_user))
+    return _index_page(form)
+
+
+def _index_page(form, status_code: int = 200):
+    """The organisation's screenings: drafts to finish first (the most recently touched on top), then
+    the submitted ones, newest first; `?status=draft|submitted` keeps one kind (kept in the URL)."""
+    from nrm.services import worklists
+    from nrm.views_common import paged
+
+    status = request.args.get("status") if request.args.get("status") in ("draft", "submitted") else ""
+    query = service.visible_to_org(current_user.organisation_id)
+    if status:
+        query = query.where(Screening.status == status)
+    page = paged(query.order_by((Screening.status == "submitted"), Screening.updated_at.desc(), Screening.id))
+    language = _officer_language()
+    found = worklists.profiles(s.id for s in page.rows if s.status == "submitted")
+    people = {sid: worklists.person_words(profile, language) for sid, profile in found.items() if profile}
+    waiting = referrals.waiting_counts([s.id for s in page.rows if s.status == "submitted"])
+    return render_template("screening/index.html", page=page, status=status, people=people, waiting=waiting,
+                           form=form, script=service.script_for(current_user),
+                           sheets=service.catalogue().scripts, reference=referrals.reference_of,
+                           result_label=_result_label), status_code
 
 
 def _language_names():
     from nrm.labels import LANGUAGE_NAMES
 
     return [(code, LANGUAGE_NAMES[code]) for code in SCRIPT_LANGUAGES]
+
+
+@bp.get("/sheet/<script_id>.pdf")
+@policy.requires("list_screenings")
+def sheet(script_id):
+    """The paper prompt sheet of an agency's script, in the officer's language (``lang``) with the
+    person's beside it (``person``); no personal data is on it."""
+    from flask import make_response
+
+    from nrm.services import sheets
+
+    script = service.catalogue().scripts.get(script_id)
+    if script is None:
+        abort(404)
+    asked = request.args.get("lang"), request.args.get("person")
+    officer = asked[0] if asked[0] in SCRIPT_LANGUAGES else _officer_language()
+    person = asked[1] if asked[1] in SCRIPT_LANGUAGES else officer
+    response = make_response(sheets.pdf(script, officer, person))
+    response.headers["Content-Type"] = "application/pdf"
+    name = f"nrm-sheet-{script.id}-{officer}-{person}.pdf"
+    response.headers["Content-Disposition"] = f'inline; filename="{name}"'
+    return response
 
 
 @bp.post("/new")
@@ -85,8 +124,11 @@ def new():
     form = StartForm()
     form.interview_language.choices = _language_names()
     if not form.validate_on_submit():
-        abort(400)
-    screening = service.start(current_user, script, form.interview_language.data)
+        return _index_page(form, 422)
+    paper = form.from_paper.data
+    screening = service.start(current_user, script, form.interview_language.data,
+                              paper_interview_on=form.interview_on.data if paper else None,
+                              paper_place=form.interview_place.data if paper else None)
     db.session.commit()
     return redirect(url_for("screening.step", screening_id=screening.id, step_id=screening.current_step))
 
@@ -126,6 +168,17 @@ def step(screening_id, step_id):
         # just missing) always stops here, so nothing typed is ever dropped
         wrong = [q for q in shown if getattr(form, q.id).errors
                  and (action == "next" or _typed(getattr(form, q.id)))]
+        if action == "autosave":
+            # the page saves what was typed before the session can end: every answer that is valid
+            # is sealed into the draft now; one that is not waits for the officer (nothing moves)
+            answered_now = values_of(form, current_step)
+            values = {q.id: answered_now[q.id] for q in shown if q not in wrong}
+            service.save_step(current_user, screening, script, current_step, values, go_to=step_id)
+            db.session.commit()
+            from nrm.services import sessions
+
+            return {"saved": sum(1 for v in values.values() if sc.answered(v)), "kept_back": len(wrong),
+                    "idle_seconds": sessions.idle_seconds_left(sessions.current())}
         if not wrong:
             answered_now = values_of(form, current_step)
             values = {q.id: answered_now[q.id] for q in shown}
@@ -242,8 +295,9 @@ def summary(screening_id):
             proposed = referrals.propose(current_user, screening)
             db.session.commit()
             if proposed:
-                flash(_("The routing rules propose %(n)s referral(s). Review them and send.",
-                        n=len(proposed)), "info")
+                flash(ngettext("The routing rules propose %(num)d referral. Review it and send it.",
+                               "The routing rules propose %(num)d referrals. Review them and send.",
+                               len(proposed)), "info")
             return redirect(url_for("screening.result", screening_id=screening.id))
     elif request.method == "GET":
         _viewed(screening)

@@ -49,6 +49,27 @@ def open_case(actor, referral: Referral) -> Case:
     return case
 
 
+def history(case: Case, limit: int = 200) -> list:
+    """What was done on the case, newest first: (time, who, action) from the audit trail of the
+    case itself (reading it adds nothing: views are not listed)."""
+    from nrm.models import AuditEvent, User
+
+    rows = db.session.execute(
+        db.select(AuditEvent.at, User.username, AuditEvent.action)
+        .outerjoin(User, User.id == AuditEvent.actor_id)
+        .where(AuditEvent.object_type == "case", AuditEvent.object_id == case.id,
+               AuditEvent.action.not_in(("case.view", "case.attachment_view")))
+        .order_by(AuditEvent.seq.desc()).limit(limit)).all()
+    return [(at, username or "—", action) for at, username, action in rows]
+
+
+def case_order():
+    """Cases in the order of the work: open ones first, the review due soonest (overdue) on top,
+    then those in follow-up by their follow-up date, then the closed, most recent first."""
+    rank = db.case((Case.status == "Active", 0), (Case.status == "FollowUp", 1), else_=2)
+    return rank, Case.next_review_at, Case.follow_up_on, Case.opened_at.desc(), Case.id
+
+
 def visible_to(organisation_id: int):
     return db.select(Case).where(Case.organisation_id == organisation_id)
 

@@ -6,14 +6,13 @@ is the sealed payload.
 ``describe`` also turns a payload into labelled, translated lines for the screens of the recipient.
 """
 
-from pathlib import Path
-
 from flask_babel import force_locale, format_date, format_time
 from flask_babel import gettext as _
 
 from nrm import labels, names
 from nrm.clock import today
 from nrm.models import Referral
+from nrm.services import documents
 from nrm.services import referrals as service
 
 CIS = {"UZ", "TJ", "RU", "KZ", "AZ", "BY", "UA", "AM", "MD", "TM"}
@@ -158,6 +157,9 @@ def content(referral: Referral, language: str) -> dict:
             ],
             "mandatory": referral.mandatory,
             "sent": long_date(referral.sent_at, language) if referral.sent_at else _("Not sent yet"),
+            "paper": _("Recorded from a paper screening; the interview took place on %(date)s.",
+                       date=long_date(referral.screening.paper_interview_on, language))
+            if referral.screening.paper_interview_on else "",
             "deadline": due_text,
             "acknowledge": acknowledge,
             "signatory": {
@@ -203,9 +205,6 @@ def _css_text(text: str) -> str:
     return "".join(ch for ch in str(text) if ch not in '"\\<>{};\n\r')
 
 
-LETTER_CSS = Path(__file__).resolve().parents[2] / "static" / "letter.css"
-
-
 def html(referral: Referral, language: str, for_pdf: bool = False) -> str:
     """The letter as HTML: the page the browser prints, and the source of the PDF."""
     from flask import render_template
@@ -213,17 +212,9 @@ def html(referral: Referral, language: str, for_pdf: bool = False) -> str:
     letter = content(referral, language)
     with force_locale(language):
         return render_template("referrals/letter.html", letter=letter, referral=referral, for_pdf=for_pdf,
-                               letter_css=LETTER_CSS.read_text(encoding="utf-8") if for_pdf else "")
-
-
-def _no_fetch(url, *args, **kwargs):
-    """A letter never loads anything from the network or the disk: all it needs is inline."""
-    raise ValueError(f"letters load no external resource ({url[:40]})")
+                               letter_css=documents.stylesheet("letter.css") if for_pdf else "")
 
 
 def pdf(referral: Referral, language: str) -> bytes:
     """The same letter as a PDF (WeasyPrint: A4, the DejaVu fonts, page numbers in the footer)."""
-    from weasyprint import HTML
-
-    document = HTML(string=html(referral, language, for_pdf=True), url_fetcher=_no_fetch)
-    return document.write_pdf(pdf_identifier=False)
+    return documents.pdf(html(referral, language, for_pdf=True))

@@ -12,13 +12,19 @@ KINDS = ("referral_received", "acknowledgement_overdue", "acceptance_overdue", "
          "case_review_due", "non_punishment", "account_reset", "account_awaiting_confirmation")
 
 
-def _notify(users, kind: str, subject_type: str, subject_id: str) -> int:
+def _notify(users, kind: str, subject_type: str, subject_id: str, since=None) -> int:
+    """One notification per user, record and reason: the same reason about the same record again
+    updates the one there is (unread again, at the new time) when it was last raised before
+    ``since`` — a new review period, say — and otherwise adds nothing."""
     created = 0
     for user in users:
-        exists = db.session.scalar(db.select(Notification.id).where(
+        existing = db.session.scalar(db.select(Notification).where(
             Notification.user_id == user.id, Notification.kind == kind,
             Notification.subject_type == subject_type, Notification.subject_id == str(subject_id)))
-        if exists:
+        if existing is not None:
+            if since is not None and existing.created_at < since:
+                existing.created_at, existing.read_at, existing.emailed_at = now(), None, None
+                created += 1
             continue
         try:
             with savepoint():
@@ -30,11 +36,12 @@ def _notify(users, kind: str, subject_type: str, subject_id: str) -> int:
     return created
 
 
-def notify_organisation(organisation_id: int, kind: str, subject_type: str, subject_id: str) -> int:
+def notify_organisation(organisation_id: int, kind: str, subject_type: str, subject_id: str,
+                        since=None) -> int:
     """Every active case worker of the receiving organisation."""
     users = db.session.scalars(db.select(User).where(
         User.organisation_id == organisation_id, User.role == "case_worker", User.active.is_(True)))
-    return _notify(list(users), kind, subject_type, subject_id)
+    return _notify(list(users), kind, subject_type, subject_id, since)
 
 
 def notify_role(role: str, kind: str, subject_type: str, subject_id: str) -> int:
@@ -56,10 +63,19 @@ def unread_count(user) -> int:
         Notification.user_id == user.id, Notification.read_at.is_(None))) or 0
 
 
-def recent(user, limit: int = 100) -> list[Notification]:
-    return list(db.session.scalars(db.select(Notification).where(Notification.user_id == user.id)
-                                   .order_by(Notification.created_at.desc(), Notification.id.desc())
-                                   .limit(limit)))
+def listed(user):
+    """A user's notifications, unread first, newest first (a query, to be paged)."""
+    return (db.select(Notification).where(Notification.user_id == user.id)
+            .order_by(Notification.read_at.is_not(None), Notification.created_at.desc(),
+                      Notification.id.desc()))
+
+
+def mark_one_read(user, notification_id: int) -> Notification | None:
+    notification = db.session.get(Notification, notification_id)
+    if notification is None or notification.user_id != user.id:
+        return None
+    notification.read_at = notification.read_at or now()
+    return notification
 
 
 def mark_read(user) -> None:

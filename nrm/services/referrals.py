@@ -55,7 +55,22 @@ def with_references(*path):
     loader = selectinload(path[0])
     for relationship in path[1:]:
         loader = loader.selectinload(relationship)
-    return loader.load_only(Screening.id, Screening.submitted_at, Screening.started_at)
+    return loader.load_only(Screening.id, Screening.submitted_at, Screening.started_at,
+                            Screening.organisation_id)
+
+
+def waiting_counts(screening_ids) -> dict[str, dict[str, int]]:
+    """For each screening: how many of its referrals still wait on the officer (to send) or on the
+    coordinator (held) — for the officer's list."""
+    if not screening_ids:
+        return {}
+    rows = db.session.execute(db.select(Referral.screening_id, Referral.hold).where(
+        Referral.screening_id.in_(list(screening_ids)), Referral.state == "proposed")).all()
+    found: dict[str, dict[str, int]] = {}
+    for screening_id, hold in rows:
+        counts = found.setdefault(screening_id, {"to_send": 0, "held": 0})
+        counts["held" if hold else "to_send"] += 1
+    return found
 
 
 def values_of(screening: Screening) -> tuple[dict, dict]:
@@ -535,7 +550,8 @@ def open_identification(actor, screening: Screening) -> Identification:
         screening_id=screening.id,
         status=lifecycle.POSSIBLE_VICTIM,
         created_at=at,
-        due_at=due(at, "identification_decision_working_days"),
+        # the decision clock starts when the person was met (a paper screening: the interview's date)
+        due_at=due(min(at, screening.detected_at), "identification_decision_working_days"),
     )
     db.session.add(record)
     db.session.flush()

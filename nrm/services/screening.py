@@ -62,7 +62,14 @@ def catalogue_of(screening: Screening):
     return snapshot.criteria, snapshot.scripts[screening.script_id]
 
 
-def start(officer, script: sc.Script, interview_language: str) -> Screening:
+def start(officer, script: sc.Script, interview_language: str, paper_interview_on=None,
+          paper_place: str | None = None) -> Screening:
+    """A new draft. A screening recorded from the paper prompt sheet says so: the interview's date
+    (never in the future) and place are kept, and the clocks that start at detection use the date."""
+    from nrm.clock import today
+
+    if paper_interview_on is not None and paper_interview_on > today():
+        raise ValueError("a paper interview cannot be in the future")
     person = people.create_person(officer, officer.organisation_id)
     screening = Screening(
         person=person, data_key=person.data_key, organisation_id=officer.organisation_id,
@@ -70,7 +77,9 @@ def start(officer, script: sc.Script, interview_language: str) -> Screening:
         script_version_id=_version(f"script:{script.id}", script.catalogue_version),
         criteria_version_id=_version("criteria", catalogue().criteria.catalogue_version),
         interview_language=interview_language, status="draft", current_step=script.steps[0].id,
-        started_at=now(), updated_at=now())
+        started_at=now(), updated_at=now(), paper_interview_on=paper_interview_on)
+    if paper_interview_on is not None:
+        screening.paper_place = (paper_place or "").strip() or None
     screening.answers_json = "{}"
     db.session.add(screening)
     db.session.flush()
@@ -204,7 +213,7 @@ def submit(actor, screening: Screening, officer_agrees: bool, officer_result: st
     screening.justification = None if officer_agrees else justification.strip()
     screening.assessment_json = assessment_document(outcome)
     agency = db.session.get(Organisation, screening.organisation_id).kind
-    coarse = profile_of(values, outcome, agency, at)
+    coarse = profile_of(values, outcome, agency, screening.detected_at)   # the interview's year
     screening.profile_json = json.dumps(coarse)
     statistics.record_person(screening.id, coarse, screening.officer_result)
     audit.record("screening.submit", object_type="screening", object_id=screening.id, actor=actor)

@@ -19,7 +19,8 @@ from nrm.extensions import db
 from nrm.models import AuthSession, User
 
 ACTIVE = "active"
-# Write last_seen_at at most this often: an idle timeout accurate to the minute is enough.
+# Write last_seen_at at most this often (or a tenth of the idle timeout, if shorter): an idle
+# timeout accurate to the minute is enough.
 _TOUCH_EVERY = timedelta(seconds=60)
 # What survives the regeneration of a session: the chosen language and where to go after sign-in.
 _CARRIED_OVER = ("lang", "next")
@@ -121,7 +122,19 @@ def current(stage: str | None = ACTIVE) -> AuthSession | None:
     return record
 
 
-def touch(record: AuthSession) -> None:
-    if now() - record.last_seen_at >= _TOUCH_EVERY:
+def touch(record: AuthSession, force: bool = False) -> None:
+    every = min(_TOUCH_EVERY, current_app.config["SESSION_IDLE_TIMEOUT"] / 10)
+    if force or now() - record.last_seen_at >= every:
         record.last_seen_at = now()
         db.session.commit()
+
+
+def idle_seconds_left(record: AuthSession | None) -> int | None:
+    """Seconds before this session ends for inactivity (or at its absolute limit, if sooner); what
+    the page's warning counts down from."""
+    if record is None or record.stage != ACTIVE:
+        return None
+    cfg, t = current_app.config, now()
+    left = min(cfg["SESSION_IDLE_TIMEOUT"] - (t - record.last_seen_at),
+               cfg["SESSION_ABSOLUTE_TIMEOUT"] - (t - record.created_at))
+    return max(0, int(left.total_seconds()))

@@ -1,6 +1,5 @@
 """Audit trail views. Reading the trail is itself recorded in the trail."""
 
-import re
 from datetime import UTC, datetime, time, timedelta
 
 from flask import render_template, request
@@ -13,6 +12,7 @@ from nrm import labels
 from nrm.extensions import db
 from nrm.models import AuditEvent, User
 from nrm.security import audit, policy
+from nrm.services import references
 from nrm.trail import bp
 from nrm.views_common import paged
 
@@ -53,7 +53,7 @@ def _filtered(form):
     if form.object_type.data:
         query = query.where(AuditEvent.object_type == form.object_type.data)
     if form.reference.data:
-        query = query.where(AuditEvent.object_id.in_(_objects_of_reference(form.reference.data)))
+        query = query.where(AuditEvent.object_id.in_(references.objects_of(form.reference.data)))
     if form.actor.data:
         actor_id = db.session.scalar(
             db.select(User.id).where(User.username == form.actor.data.strip().lower()))
@@ -89,81 +89,10 @@ def _page(verification=None):
                            problem_text=PROBLEM_TEXT.get(verification.problem) if verification else None)
 
 
-def _objects_of_reference(reference: str) -> list[str]:
-    """Every object id of the trail that belongs to the case with this reference (NRM-2026-1A2B3C4D):
-    its screening, person, referrals, cases, identification and reasoned accesses."""
-    from nrm.models import AccessNote, Case, Identification, Referral, Screening
-
-    found = re.fullmatch(r"\s*(?:NRM-\d{4}-)?([0-9A-Fa-f]{8})\s*", reference or "")
-    if not found:
-        return []
-    prefix = found.group(1).lower()
-    screenings = db.session.execute(db.select(Screening.id, Screening.person_id).where(
-        Screening.id.like(f"{prefix}%"))).all()
-    if not screenings:
-        return []
-    screening_ids = [row.id for row in screenings]
-    person_ids = [row.person_id for row in screenings]
-    referral_ids = db.session.scalars(db.select(Referral.id).where(
-        Referral.screening_id.in_(screening_ids))).all()
-    ids = [*screening_ids, *person_ids, *referral_ids]
-    ids += db.session.scalars(db.select(Case.id).where(Case.referral_id.in_(referral_ids))).all()
-    ids += db.session.scalars(db.select(Identification.id).where(
-        Identification.screening_id.in_(screening_ids))).all()
-    ids += db.session.scalars(db.select(AccessNote.id).where(AccessNote.person_id.in_(person_ids))).all()
-    return [str(i) for i in ids]
-
-
 def _objects(events) -> dict:
-    """What each event is about, in words: a case by its reference (and the service of a referral),
-    an account by its user name, an organisation by its name, a statistics table by its dimensions;
-    never a table name and an id."""
-    from nrm.models import AccessNote, Case, Identification, Organisation, Referral, Screening
-    from nrm.services.referrals import reference_of
-
-    wanted: dict[str, set] = {}
-    for event in events:
-        if event.object_type and event.object_id:
-            wanted.setdefault(event.object_type, set()).add(event.object_id)
-
-    def screenings_where(*conditions):
-        return db.session.scalars(db.select(Screening).where(*conditions)).all()
-
-    found: dict[tuple[str, str], str] = {}
-    language = str(get_locale())
-    if ids := wanted.get("screening"):
-        found.update({("screening", s.id): reference_of(s) for s in screenings_where(Screening.id.in_(ids))})
-    if ids := wanted.get("identification"):
-        for record in db.session.scalars(db.select(Identification).where(Identification.id.in_(ids))):
-            found["identification", record.id] = reference_of(record.screening)
-    if ids := wanted.get("referral"):
-        for referral in db.session.scalars(db.select(Referral).where(Referral.id.in_(ids))):
-            service = labels.SERVICE_LABELS.get(referral.service, referral.service)
-            found["referral", referral.id] = f"{reference_of(referral.screening)} · {service}"
-    if ids := wanted.get("case"):
-        for case in db.session.scalars(db.select(Case).where(Case.id.in_(ids))):
-            found["case", case.id] = reference_of(case.referral.screening)
-    people = set(wanted.get("person", ()))
-    notes = {}
-    if ids := wanted.get("access_note"):
-        notes = dict(db.session.execute(db.select(AccessNote.id, AccessNote.person_id).where(
-            AccessNote.id.in_(ids))).all())
-        people |= set(notes.values())
-    if people:
-        by_person = {s.person_id: reference_of(s) for s in screenings_where(Screening.person_id.in_(people))}
-        found.update({("person", p): by_person[p] for p in people if p in by_person})
-        found.update({("access_note", n): by_person[p] for n, p in notes.items() if p in by_person})
-    if ids := wanted.get("user"):
-        numbers = [int(i) for i in ids if str(i).isdigit()]
-        rows = db.session.execute(db.select(User.id, User.username).where(User.id.in_(numbers)))
-        for user_id, username in rows:
-            found["user", str(user_id)] = username
-    if ids := wanted.get("organisation"):
-        numbers = [int(i) for i in ids if str(i).isdigit()]
-        for org in db.session.scalars(db.select(Organisation).where(Organisation.id.in_(numbers))):
-            found["organisation", str(org.id)] = org.name_in(language)
-    if ids := wanted.get("statistics"):
-        found.update({("statistics", i): _statistics_object(i) for i in ids})
+    """What each event is about, in words (``nrm.services.references``)."""
+    named = [(e.object_type, e.object_id) for e in events if e.object_type and e.object_id]
+    found = references.describe(named, str(get_locale()))
     described = {}
     for event in events:
         if not event.object_type:
@@ -172,24 +101,6 @@ def _objects(events) -> dict:
         detail = found.get((event.object_type, str(event.object_id))) if event.object_id else None
         described[event.seq] = f"{kind}: {detail}" if detail else kind
     return described
-
-
-def _statistics_object(object_id: str) -> str:
-    """ "region x sex:2024" (a table, its period) in words."""
-    spec = object_id.removeprefix("cli:")
-    if spec == "summary":
-        return str(_l("summary"))
-    if spec.startswith("htcds:"):
-        return str(_l("HTCDS data set"))
-    dimensions, _sep, period = spec.partition(":")
-    known = labels.STAT_DIMENSION_LABELS
-    splits = [(dimensions[:i], dimensions[i + 1:]) for i, ch in enumerate(dimensions) if ch == "x"]
-    rows, cols = next(((r, c) for r, c in splits if r in known and (c in known or c == "-")),
-                      (dimensions, "-"))
-    named = [str(known.get(d, d)) for d in (rows, cols) if d and d != "-"]
-    when = (str(_l("by year")) if period in ("trend", "None", "") else
-            str(_l("all years")) if period == "all" else period)
-    return f"{' × '.join(named)}, {when}"
 
 
 def _access_notes(events) -> dict:

@@ -18,9 +18,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-quic"]
 
 
-@pytest.fixture
-def live_app(tmp_path):
-    app = create_app(base_config(tmp_path))  # real clock: codes come from the wall time
+def serve(tmp_path, **config):
+    """The real app over HTTP on 127.0.0.1 (a generator: yields the app, then stops it)."""
+    app = create_app(base_config(tmp_path, **config))  # real clock: codes come from the wall time
     with app.app_context():
         _db.drop_all()
         _db.create_all()
@@ -32,6 +32,11 @@ def live_app(tmp_path):
     server.shutdown()
     thread.join(timeout=5)
     drop_database(app)
+
+
+@pytest.fixture
+def live_app(tmp_path):
+    yield from serve(tmp_path)
 
 
 @pytest.fixture(scope="session")

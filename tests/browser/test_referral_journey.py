@@ -51,7 +51,7 @@ def _screen_to_summary(page):
 
 
 def _sign_out(page):
-    page.locator("header form button[type=submit]").last.click()
+    page.locator("form[action$='/auth/logout'] button:visible").first.click()
     expect(page).to_have_url(re.compile(r"/auth/login"))
 
 
@@ -93,7 +93,7 @@ def test_officer_to_crisis_centre_to_coordinator_to_closure(live_app, page):
     page.get_by_role("button", name="Record the reason").click()
     expect(page.locator(".alert-success")).to_contain_text("The reason is recorded")
     page.get_by_role("button", name="Send the referrals that are ready").click()
-    expect(page.locator(".alert-success")).to_contain_text("1 referral(s) sent")
+    expect(page.locator(".alert-success")).to_contain_text("1 referral sent")
     _sign_out(page)
 
     # the Sezim case worker: the inbox, the minimised referral, accept, record a service
@@ -107,6 +107,7 @@ def test_officer_to_crisis_centre_to_coordinator_to_closure(live_app, page):
     page.get_by_role("button", name="Accept").click()
     expect(page).to_have_url(re.compile(r"/cases/[0-9a-f]{32}$"))
     case_url = page.url
+    page.get_by_role("link", name="Services").click()          # the case page, one section at a time
     page.locator("#service-need").select_option("shelter")
     page.locator("#service-delivered_on").fill(datetime.now(UTC).date().isoformat())
     page.get_by_role("button", name="Record service").click()

@@ -67,7 +67,7 @@ def test_customs_officer_screens_leaves_resumes_and_submits(live_app, page):
     # leave mid-way: save, sign out
     page.locator("button[value=save]").click()
     expect(page).to_have_url(re.compile(r"/screening/$"))
-    page.locator("header form button[type=submit]").last.click()
+    page.locator("form[action$='/auth/logout'] button:visible").first.click()
     expect(page).to_have_url(re.compile(r"/auth/login"))
 
     # come back later, resume at the same step, nothing lost
