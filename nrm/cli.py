@@ -717,20 +717,118 @@ def stats_table(rows, cols, year, output):
         click.echo(stats.to_csv(stats.grid(table)), nl=False)
 
 
-@stats_cli.command("export-htcds")
+@stats_cli.command("export")
+@click.option("--profile", type=click.Choice(["ctdc", "public"]), required=True,
+              help="ctdc: the CTDC Global Dataset columns, for the CTDC under a recorded agreement; "
+                   "public: k-anonymous, for publication.")
+@click.option("--agreement", "reference", help="ctdc: the reference of the data-sharing agreement it is "
+                                               "sent under (flask --app nrm stats agreement add).")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @with_appcontext
-def stats_export_htcds(path):
-    """Row-level anonymised export in the HTCDS vocabulary, k-anonymous over all its columns."""
+def stats_export(profile, reference, path):
+    """Row-level export in a documented profile, with a JSON sidecar (PATH.json) that says what it is."""
+    from nrm.clock import today
     from nrm.extensions import db
+    from nrm.models import DataSharingAgreement
     from nrm.security import audit
-    from nrm.services import htcds
+    from nrm.services import exports
 
-    report = htcds.export(path)
-    audit.record("statistics.export_htcds", object_type="statistics", object_id=f"htcds:{report.rows}")
+    agreement = None
+    if profile == "ctdc":
+        agreement = db.session.scalar(db.select(DataSharingAgreement).where(
+            DataSharingAgreement.reference == (reference or ""), DataSharingAgreement.profile == "ctdc"))
+        if agreement is None or not agreement.in_force(today()):
+            _fail("a ctdc export leaves the country with personal data of victims: it is refused unless an "
+                  "administrator has recorded the data-sharing agreement it is sent under and it is in force "
+                  "(flask --app nrm stats agreement add ...; then --agreement REFERENCE)")
+    report = exports.export(path, profile, current_app.config, agreement)
+    audit.record("statistics.export_rows", object_type="statistics",
+                 object_id=f"{profile}:{report.rows}" + (f":{agreement.reference}" if agreement else ""))
     db.session.commit()
-    click.echo(f"{path}: {report.rows} rows, k = {report.k}; {report.dropped} records withheld; "
-               f"generalised: {', '.join(report.generalised) or 'nothing'}")
+    withheld = f"; {report.withheld} withheld" if profile == "public" else ""
+    click.echo(f"{path}: {report.rows} rows, profile {profile}"
+               + (f", k = {report.k}" if report.k else "") + withheld + f"; described in {path}.json")
+
+
+@stats_cli.command("validate-export")
+@click.option("--profile", type=click.Choice(["ctdc", "public"]), help="(default: from the .json sidecar)")
+@click.argument("path", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+def stats_validate_export(profile, path):
+    """Check an export against its profile: columns, value sets, ISO codes, -99; each fault by line
+    and column. Needs no database: a partner can run it on the file alone."""
+    from nrm.services import exports
+
+    profile, faults = exports.validate(path, profile)
+    for fault in faults[:200]:
+        click.echo(f"{path}: {fault}")
+    if faults:
+        _fail(f"{len(faults)} fault(s): {path} does not follow the {profile} profile")
+    click.echo(f"{path}: valid ({profile} profile)")
+
+
+agreements_cli = click.Group("agreement",
+                             help="Data-sharing agreements that row-level exports are sent under.")
+stats_cli.add_command(agreements_cli)
+
+
+@agreements_cli.command("add")
+@click.option("--reference", required=True, help="The agreement's own number.")
+@click.option("--partner", required=True, help="Who receives the data, e.g. the CTDC (IOM).")
+@click.option("--profile", type=click.Choice(["ctdc"]), default="ctdc", show_default=True)
+@click.option("--signed", "signed_on", required=True, type=click.DateTime(formats=["%Y-%m-%d", "%d.%m.%Y"]))
+@click.option("--valid-until", type=click.DateTime(formats=["%Y-%m-%d", "%d.%m.%Y"]))
+@with_appcontext
+def agreement_add(reference, partner, profile, signed_on, valid_until):
+    """Record a data-sharing agreement (an administrator's act; audited)."""
+    from nrm.clock import now
+    from nrm.extensions import db
+    from nrm.models import DataSharingAgreement
+    from nrm.security import audit
+
+    known = db.select(DataSharingAgreement.id).where(DataSharingAgreement.reference == reference)
+    if db.session.scalar(known):
+        _fail(f"an agreement {reference!r} is already recorded")
+    record = DataSharingAgreement(reference=reference, partner=partner, profile=profile,
+                                  signed_on=signed_on.date(), recorded_at=now(),
+                                  valid_until=valid_until.date() if valid_until else None)
+    db.session.add(record)
+    db.session.flush()
+    audit.record("statistics.agreement_add", object_type="statistics", object_id=f"agreement:{reference}")
+    db.session.commit()
+    click.echo(f"recorded agreement {reference} with {partner} ({profile})")
+
+
+@agreements_cli.command("list")
+@with_appcontext
+def agreement_list():
+    from nrm.clock import today
+    from nrm.extensions import db
+    from nrm.models import DataSharingAgreement
+
+    for a in db.session.scalars(db.select(DataSharingAgreement).order_by(DataSharingAgreement.signed_on)):
+        state = "in force" if a.in_force(today()) else "not in force"
+        click.echo(f"{a.reference}  {a.profile}  {a.partner}  signed {a.signed_on}  "
+                   f"until {a.valid_until or '-'}  {state}")
+
+
+@agreements_cli.command("end")
+@click.argument("reference")
+@with_appcontext
+def agreement_end(reference):
+    """End an agreement: no export is made under it any more (audited)."""
+    from nrm.clock import today
+    from nrm.extensions import db
+    from nrm.models import DataSharingAgreement
+    from nrm.security import audit
+
+    record = db.session.scalar(db.select(DataSharingAgreement).where(
+        DataSharingAgreement.reference == reference))
+    if record is None:
+        _fail(f"no agreement {reference!r}")
+    record.ended_on = today()
+    audit.record("statistics.agreement_end", object_type="statistics", object_id=f"agreement:{reference}")
+    db.session.commit()
+    click.echo(f"ended agreement {reference}")
 
 
 @stats_cli.command("rebuild")

@@ -158,8 +158,14 @@ STATS_PUBLISH_CURRENT_YEAR = False
 # How long one process keeps the protected tables before recounting (seconds).
 STATS_CACHE_SECONDS = 300
 STATS_K = 11
-# Share of records the row-level HTCDS export may withhold before it generalises a column further.
-STATS_EXPORT_MAX_WITHHELD = 0.05
+# The `public` row-level export (nrm.services.exports): every combination of its columns occurs at
+# least STATS_EXPORT_K times. A file of a few hundred people keeps most of its values at 5 and loses
+# most of them at 11 (docs/statistics.md gives the figures); raise it when the volumes allow. Values
+# are generalised (a broad age group, then -99) column by column in this order, first the columns
+# that say least and single out most; the identification status is never generalised.
+STATS_EXPORT_K = 5
+STATS_EXPORT_GENERALISE = ("CountryOfExploitation", "yearOfRegistration", "ageBroad", "citizenship",
+                           "typeOfExploitConcatenated", "gender")
 # `flask --app nrm demo-data` is refused in production unless this is true (NRM_DEMO_DATA=true).
 DEMO_DATA = False
 STATS_ROUNDING_BASE = 5

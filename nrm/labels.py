@@ -290,13 +290,19 @@ EXPLOITATION_LABELS = {
     "OrganRemoval": _l("Organ removal"),
     "ChildLabour": _l("Child labour"),
     "SaleOfChildren": _l("Sale of children"),
+    "Servitude": _l("Servitude"),
+    "ForcedAdoption": _l("Forced adoption"),
+    "Surrogacy": _l("Surrogacy"),
+    "ForcedMilitaryByNonStateActors": _l("Forced military service"),
     "Other": _l("Other exploitation"),
     "Multiple": _l("Several types"),
     "Unknown": _l("Not known"),
 }
 
 STAT_VALUE_LABELS = {
-    "sex": {"female": _l("Female"), "male": _l("Male"), "other_or_not_stated": _l("Other or not stated")},
+    "sex": {"female": _l("Female"), "male": _l("Male"), "other_or_not_stated": _l("Other or not stated"),
+            "transgender_feminine": _l("Transgender woman"), "transgender_masculine": _l("Transgender man"),
+            "non_conforming": _l("Non-conforming")},
     "minor": {"@child": _l("Child"), "@adult": _l("Adult")},
     "age_band": {"child-unknown": _l("Age not known (presumed a child)"),
                  "adult-unknown": _l("Age not known (an adult)")},
@@ -423,6 +429,9 @@ AUDIT_ACTION_LABELS = {
     "screening.view": _l("Screening read"),
     "statistics.export": _l("Statistics exported"),
     "statistics.export_htcds": _l("HTCDS data set exported"),
+    "statistics.export_rows": _l("Row-level data set exported"),
+    "statistics.agreement_add": _l("Data-sharing agreement recorded"),
+    "statistics.agreement_end": _l("Data-sharing agreement ended"),
     "statistics.summary": _l("Statistics summary read"),
     "statistics.view": _l("Statistics table read"),
 }

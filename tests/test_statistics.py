@@ -21,7 +21,7 @@ from nrm.core import demo as core_demo
 from nrm.core import disclosure as dc
 from nrm.extensions import db
 from nrm.models import AuditEvent, Person, Referral, Screening, StatPerson, StatReferral
-from nrm.services import demo, directory, htcds
+from nrm.services import demo, directory
 from nrm.services import statistics as stats
 from nrm.statistics.views import CHOICES
 from tests.conftest import FakeClock, base_config, drop_database, make_user, post_form, sign_in
@@ -203,41 +203,6 @@ def test_the_cli_table_is_the_json_the_issue_names(world):
     bad = app.test_cli_runner().invoke(args=["stats", "table", "--rows", "sex", "--cols", "region",
                                              "--year", "all"])
     assert bad.exit_code != 0 and "different dimensions" in bad.output and "2019" in bad.output
-
-
-def test_the_htcds_export_is_k_anonymous_and_holds_nothing_personal(world, tmp_path):
-    app = world["app"]
-    target = tmp_path / "htcds.csv"
-    result = app.test_cli_runner().invoke(args=["stats", "export-htcds", str(target)])
-    assert result.exit_code == 0, result.output
-    rows = list(csv.reader(target.open(encoding="utf-8")))
-    header, body = rows[0], rows[1:]
-    assert header == list(htcds.COLUMNS)
-    assert body, "nothing exported"
-    sizes = Counter(tuple(row) for row in body)
-    assert min(sizes.values()) >= app.config["STATS_K"]
-    text = target.read_text(encoding="utf-8")
-    with app.app_context():
-        ids = list(db.session.scalars(db.select(Screening.id))) + list(db.session.scalars(db.select(Referral.id)))
-    for forbidden in ("DEMO", "Fictitious", *ids[:50]):
-        assert forbidden not in text
-    for row in body:   # no date finer than the year
-        assert re.fullmatch(r"(\d{4}(-\d{4})?)?", row[0])
-
-
-@pytest.mark.parametrize("k", [3, 11, 25])
-def test_the_anonymiser_is_k_anonymous_for_any_k(k):
-    import random
-
-    rng = random.Random(k)
-    records = [{"year": rng.choice([2021, 2022, 2023]), "agency": rng.choice(["police_unit", "ngo"]),
-                "sex": rng.choice(["female", "male"]), "age_band": rng.choice(["0-11", "18-24", "25-34"]),
-                "minor": rng.choice(["child", "adult"]), "citizenship": rng.choice(["KG", "UZ", "NG"]),
-                "exploitation_country": rng.choice(["RU", "KG", "FR"]), "exploitation": "ForcedLabour",
-                "decision": "pending", "case_status": "no_case"} for _ in range(400)]
-    rows, report = htcds.anonymise(records, k, 0.05)
-    assert min(Counter(rows).values()) >= k
-    assert report.rows + report.dropped == 400
 
 
 def test_the_statistics_follow_the_records_in_the_same_transaction(world):

@@ -8,9 +8,9 @@ from nrm.models.keys import DataKey
 from nrm.models.people import AccessNote, Person
 from nrm.models.referrals import Escalation, Identification, JobLock, Notification, Referral
 from nrm.models.screening import CatalogueVersion, Screening
-from nrm.models.statistics import StatPerson, StatReferral
+from nrm.models.statistics import DataSharingAgreement, StatPerson, StatReferral
 
 __all__ = ["AccessNote", "Attachment", "AuditEvent", "AuditHead", "AuthSession", "CalendarDay", "Case",
            "CaseNote", "CaseTask", "CatalogueVersion", "DataKey", "Escalation", "Identification", "JobLock",
            "LoginThrottle", "Notification", "Organisation", "Person", "Referral", "Screening",
-           "ServiceRecord", "StatPerson", "StatReferral", "User"]
+           "ServiceRecord", "DataSharingAgreement", "StatPerson", "StatReferral", "User"]

@@ -11,10 +11,14 @@ it is. They have no foreign keys and no time finer than the year: when retention
 a person's records, the anonymous count stays.
 """
 
-from sqlalchemy import Index, Integer, String
+from datetime import date, datetime
+
+from sqlalchemy import Date, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from nrm.clock import now
 from nrm.extensions import db
+from nrm.models.types import UTCDateTime
 
 # the person-level dimensions, shared by both tables (a referral is counted with its person's)
 PERSON_COLUMNS = ("year", "region", "sex", "age_band", "minor", "citizenship", "exploitation",
@@ -33,7 +37,7 @@ class StatPerson(db.Model):
     age_band: Mapped[str] = mapped_column(String(8))
     minor: Mapped[str] = mapped_column(String(8))             # child | adult
     citizenship: Mapped[str] = mapped_column(String(16))
-    exploitation: Mapped[str] = mapped_column(String(24))
+    exploitation: Mapped[str] = mapped_column(String(40))
     exploitation_country: Mapped[str] = mapped_column(String(16))
     agency: Mapped[str] = mapped_column(String(40))
     result: Mapped[str] = mapped_column(String(20))
@@ -57,7 +61,7 @@ class StatReferral(db.Model):
     age_band: Mapped[str] = mapped_column(String(8))
     minor: Mapped[str] = mapped_column(String(8))
     citizenship: Mapped[str] = mapped_column(String(16))
-    exploitation: Mapped[str] = mapped_column(String(24))
+    exploitation: Mapped[str] = mapped_column(String(40))
     exploitation_country: Mapped[str] = mapped_column(String(16))
     agency: Mapped[str] = mapped_column(String(40))
     result: Mapped[str] = mapped_column(String(20))
@@ -67,3 +71,23 @@ class StatReferral(db.Model):
     referral_outcome: Mapped[str] = mapped_column(String(16))
 
     __table_args__ = (Index("ix_stat_referral_year", "year"),)
+
+
+class DataSharingAgreement(db.Model):
+    """The agreement a row-level export to a partner (the CTDC) is sent under, recorded by an
+    administrator before any such export is allowed (``flask --app nrm stats agreement add``)."""
+
+    __tablename__ = "data_sharing_agreement"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(80), unique=True)    # the agreement's own number
+    partner: Mapped[str] = mapped_column(String(200))
+    profile: Mapped[str] = mapped_column(String(16))                   # the export profile it covers
+    signed_on: Mapped[date] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+    ended_on: Mapped[date | None] = mapped_column(Date)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+    def in_force(self, on: date) -> bool:
+        return (self.signed_on <= on and self.ended_on is None
+                and (self.valid_until is None or on <= self.valid_until))

@@ -63,7 +63,8 @@ def _value(field: str, value, language: str) -> str:
     if field == "legal_aid_categories":
         return labels.legal_aid_categories(value)
     if field == "sex":
-        return {"female": _("Female"), "male": _("Male")}.get(value, _("Other or not stated"))
+        sexes = labels.STAT_VALUE_LABELS["sex"]
+        return str(sexes.get(value, sexes["other_or_not_stated"]))
     if field == "birth_date":
         from datetime import date
 

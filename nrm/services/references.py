@@ -92,6 +92,10 @@ def _statistics_table(object_id: str) -> str:
         return str(_l("summary"))
     if spec.startswith("htcds:"):
         return str(_l("HTCDS data set"))
+    if spec.startswith(("ctdc:", "public:")):
+        return str(_l("row-level data set")) + f" ({spec.split(':')[0]})"
+    if spec.startswith("agreement:"):
+        return spec.split(":", 1)[1]
     dimensions, _sep, period = spec.partition(":")
     known = labels.STAT_DIMENSION_LABELS
     splits = [(dimensions[:i], dimensions[i + 1:]) for i, ch in enumerate(dimensions) if ch == "x"]

@@ -45,7 +45,9 @@ from nrm.security.pseudonyms import pseudonym
 COUNTED_RESULTS = ("presumed_victim", "possible")
 EXPLOITATION_TYPES = ("SexualExploitation", "ForcedLabour", "DomesticServitude", "ForcedBegging",
                       "ForcedCriminality", "ForcedMarriage", "OrganRemoval", "ChildLabour", "SaleOfChildren",
-                      "Other")
+                      "Servitude", "ForcedAdoption", "Surrogacy", "ForcedMilitaryByNonStateActors", "Other")
+# the few who state a gender other than female or male are counted with "not stated", to protect them
+COUNTED_AS_NOT_STATED = ("transgender_feminine", "transgender_masculine", "non_conforming")
 SENT_STATES = ("sent", "acknowledged", "accepted", "declined", "completed", "withdrawn")
 SERVICES = ("crisis_centre", "consular_mission", "kyrgyz_mission_abroad", "legal_aid",
             "legal_aid_child_specialist", "child_protection", "health", "refugee_procedure",
@@ -125,7 +127,8 @@ def person_fact(profile: dict, officer_result: str | None) -> dict | None:
     return {
         "year": profile["year"],
         "region": profile.get("region") or "unknown",
-        "sex": profile.get("sex") or "other_or_not_stated",
+        "sex": "other_or_not_stated" if profile.get("sex") in (None, *COUNTED_AS_NOT_STATED)
+        else profile["sex"],
         "age_band": profile.get("age_band") or "unknown",
         "minor": minor,
         "citizenship": profile.get("citizenship") or "unknown",
