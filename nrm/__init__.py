@@ -72,6 +72,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(review_bp)
     app.register_blueprint(statistics_bp)
 
+    from nrm import api
+
+    api.init_app(app)
+
     from nrm import cli
 
     cli.init_app(app)

@@ -379,6 +379,83 @@ def orgs_disable(code, reason):
     click.echo(f"disabled {org.code}; {ended} session(s) ended")
 
 
+api_clients_cli = click.Group("api-clients",
+                              help="Systems that call /api/v1 (docs/api.md): an operator's act.")
+
+
+@api_clients_cli.command("add")
+@click.argument("name")
+@click.option("--org", "org_code", required=True, help="The organisation the client acts for.")
+@click.option("--scope", "scopes", multiple=True, required=True,
+              help="referrals:read, referrals:write, screenings:write or statistics:read (repeat).")
+@click.option("--days", default=365, show_default=True, help="Days until the token expires (0 = never).")
+@click.option("--xroad", help="Its X-Road client identifier, when it calls through Tunduk.")
+@with_appcontext
+def api_clients_add(name, org_code, scopes, days, xroad):
+    """Register a client; its token is printed once and kept only as a hash."""
+    from nrm.extensions import db
+    from nrm.services import api_clients
+
+    try:
+        client, token = api_clients.register(name, _org_or_fail(org_code), list(scopes), days or None, xroad)
+    except ValidationFailed as problem:
+        db.session.rollback()
+        _fail(str(problem.message))
+    db.session.commit()
+    click.echo(f"client {client.name} ({', '.join(client.scope_list())}) for {client.organisation.code}; "
+               f"expires {client.expires_at or 'never'}.\nToken (shown once, keep it in the calling "
+               f"system's secret store):\n{token}")
+
+
+def _client_or_fail(name):
+    from nrm.extensions import db
+    from nrm.models import ApiClient
+
+    client = db.session.scalar(db.select(ApiClient).where(ApiClient.name == name))
+    if client is None:
+        _fail(f"no API client {name!r}")
+    return client
+
+
+@api_clients_cli.command("rotate")
+@click.argument("name")
+@click.option("--days", default=365, show_default=True)
+@with_appcontext
+def api_clients_rotate(name, days):
+    """A new token; the old one stops working at once."""
+    from nrm.extensions import db
+    from nrm.services import api_clients
+
+    token = api_clients.rotate(_client_or_fail(name), days or None)
+    db.session.commit()
+    click.echo(f"new token for {name} (shown once):\n{token}")
+
+
+@api_clients_cli.command("revoke")
+@click.argument("name")
+@with_appcontext
+def api_clients_revoke(name):
+    from nrm.extensions import db
+    from nrm.services import api_clients
+
+    api_clients.revoke(_client_or_fail(name))
+    db.session.commit()
+    click.echo(f"revoked {name}")
+
+
+@api_clients_cli.command("list")
+@with_appcontext
+def api_clients_list():
+    from nrm.clock import now
+    from nrm.extensions import db
+    from nrm.models import ApiClient
+
+    for c in db.session.scalars(db.select(ApiClient).order_by(ApiClient.name)):
+        state = "usable" if c.usable(now()) else "revoked" if c.revoked_at else "expired or disabled"
+        click.echo(f"{c.name}  {c.organisation.code}  {','.join(c.scope_list())}  {state}  "
+                   f"last used {c.last_used_at or '-'}")
+
+
 holidays_cli = click.Group("holidays", help="The working calendar the working-day clocks count.")
 
 
@@ -891,5 +968,6 @@ def init_app(app) -> None:
     app.cli.add_command(audit_cli)
     app.cli.add_command(orgs_cli)
     app.cli.add_command(holidays_cli)
+    app.cli.add_command(api_clients_cli)
     app.cli.add_command(keys_cli)
     app.cli.add_command(screening_cli)

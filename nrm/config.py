@@ -43,6 +43,18 @@ BABEL_DEFAULT_LOCALE = "ky"
 TIMEZONE = "Asia/Bishkek"
 BABEL_DEFAULT_TIMEZONE = TIMEZONE
 
+# /api/v1 (docs/api.md): the OpenAPI document flask-smorest generates, served beside the API; no
+# browsable UI (it would load scripts from elsewhere). Calls per client per minute.
+API_TITLE = "National Referral Mechanism of the Kyrgyz Republic"
+API_VERSION = "1"
+OPENAPI_VERSION = "3.1.0"
+OPENAPI_URL_PREFIX = "/api/v1"
+OPENAPI_JSON_PATH = "openapi.json"
+API_RATE_LIMIT = "300 per minute"
+# Behind Tunduk (the national X-Road): the addresses of our security server(s). A request from one of
+# them may name its client by the X-Road-Client header instead of a token (nrm.services.api_clients).
+XROAD_SECURITY_SERVERS = ()
+
 # The numbers the screening's emergency page shows large, in this order: (number, service). The
 # services are labelled in nrm.labels.EMERGENCY_SERVICE_LABELS. 189 is the free hotline on safe
 # migration and trafficking; confirm each number with the ministry before a regional deployment.

@@ -23,7 +23,8 @@ from nrm import labels, names
 from nrm.extensions import login_manager
 from nrm.services import sessions
 
-PUBLIC_ENDPOINTS = {"static", "auth.login", "home.health", "home.set_language"}
+PUBLIC_ENDPOINTS = {"static", "auth.login", "home.health", "home.set_language", "api.health",
+                    "api-docs.openapi_json"}
 # Reachable with a session that passed the password but not yet the whole sign-in.
 SIGN_IN_ENDPOINTS = {"auth.new_password", "auth.enrol", "auth.second_factor", "auth.logout"}
 
@@ -124,6 +125,11 @@ def _wait_for_locks(app):
 
 
 def _load_user(_request):
+    if is_api_request():
+        from nrm.services import api_clients
+
+        client = api_clients.from_request()      # a token or X-Road; a session cookie never counts here
+        return client.user if client is not None else None
     record = sessions.current()
     if record is None:
         return None
@@ -147,10 +153,20 @@ def _refuse_cross_site_writes():
         abort(403)
 
 
+def is_api_request() -> bool:
+    return request.path.startswith("/api/")
+
+
 def _login_gate():
     endpoint = request.endpoint
     if endpoint in PUBLIC_ENDPOINTS:
         return None
+    if is_api_request():
+        if current_user.is_authenticated:
+            return None
+        from nrm.api.problems import problem
+
+        return problem(401)
     if current_user.is_authenticated:
         return None
     if endpoint in SIGN_IN_ENDPOINTS and sessions.current(stage=None) is not None:
@@ -199,6 +215,10 @@ def _error_page(error):
         from nrm.extensions import db
 
         db.session.rollback()
+    if is_api_request():
+        from nrm.api.problems import from_exception
+
+        return from_exception(error)
     return render_template("errors/error.html", code=code, message=ERROR_MESSAGES.get(code)), code
 
 
@@ -257,6 +277,8 @@ def select_locale():
         # command line: the operator's own locale when it is one of ours, else English
         lang = (os.environ.get("LC_ALL") or os.environ.get("LANG") or "")[:2]
         return lang if lang in languages else "en"
+    if is_api_request():     # another system: the language it asks for (Accept-Language), else English
+        return request.accept_languages.best_match(languages) or "en"
     if current_user and current_user.is_authenticated and current_user.language in languages:
         return current_user.language
     if session.get("lang") in languages:

@@ -36,10 +36,16 @@ def test_every_route_is_gated_for_anonymous_users(app, client):
         response = client.get(url)
         if endpoint in PUBLIC_ENDPOINTS:
             continue
+        if endpoint.startswith("api."):       # the API answers a problem document, never a redirect
+            assert response.status_code == 401 and response.mimetype == "application/problem+json", endpoint
+            continue
         assert response.status_code == 302, endpoint
         assert response.headers["Location"].startswith("/auth/login"), endpoint
     for endpoint, url in _routes(app, "POST"):
         if endpoint in PUBLIC_ENDPOINTS:
+            continue
+        if endpoint.startswith("api."):
+            assert client.post(url, json={}).status_code == 401, endpoint
             continue
         # even with a valid CSRF token, an anonymous POST never reaches a view
         response = post_form(client, url, page="/auth/login")
@@ -51,7 +57,9 @@ def test_security_headers_on_every_page_of_every_role(app, client, login, role):
     login(role)
     for endpoint, url in _routes(app, "GET"):
         response = client.get(url)
-        assert response.status_code in (200, 302, 403, 404), (endpoint, response.status_code)
+        # a page's session never opens the API: 401 there
+        allowed = (200, 302, 403, 404) if not endpoint.startswith("api.") else (200, 401)
+        assert response.status_code in allowed, (endpoint, response.status_code)
         _assert_security_headers(response, authenticated=True)
 
 
@@ -76,6 +84,9 @@ def test_no_external_resources_are_referenced(app, client, login):
 def test_a_post_without_csrf_token_is_rejected(app, client, login):
     login("administrator")
     for endpoint, url in _routes(app, "POST"):
+        if endpoint.startswith("api."):     # token-authenticated: a cookie opens nothing there (401)
+            assert client.post(url, data={"username": "x"}).status_code == 401, endpoint
+            continue
         response = client.post(url, data={"username": "x", "code": "kg-x"})
         assert response.status_code == 400, endpoint
         assert "expired or was sent from elsewhere" in response.get_data(as_text=True)

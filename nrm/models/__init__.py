@@ -1,6 +1,7 @@
 """SQLAlchemy models by aggregate. Importing this package registers every table."""
 
 from nrm.models.accounts import AuthSession, LoginThrottle, Organisation, User
+from nrm.models.api import ApiClient
 from nrm.models.audit import AuditEvent, AuditHead
 from nrm.models.calendar import CalendarDay
 from nrm.models.cases import Attachment, Case, CaseNote, CaseTask, ServiceRecord
@@ -10,7 +11,8 @@ from nrm.models.referrals import Escalation, Identification, JobLock, Notificati
 from nrm.models.screening import CatalogueVersion, Screening
 from nrm.models.statistics import DataSharingAgreement, StatPerson, StatReferral
 
-__all__ = ["AccessNote", "Attachment", "AuditEvent", "AuditHead", "AuthSession", "CalendarDay", "Case",
+__all__ = ["AccessNote", "ApiClient", "Attachment", "AuditEvent", "AuditHead", "AuthSession", "CalendarDay",
+           "Case",
            "CaseNote", "CaseTask", "CatalogueVersion", "DataKey", "Escalation", "Identification", "JobLock",
            "LoginThrottle", "Notification", "Organisation", "Person", "Referral", "Screening",
            "ServiceRecord", "DataSharingAgreement", "StatPerson", "StatReferral", "User"]

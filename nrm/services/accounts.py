@@ -122,6 +122,8 @@ def sign_in(username: str, password: str) -> SignIn:
         db.session.commit()
         return SignIn(stage=None, locked_until=until)
     user = db.session.scalar(db.select(User).where(User.username == username)) if username else None
+    if user is not None and username.startswith("api-"):
+        user = None      # an API client's technical account never signs in on a page
     if not passwords.verify_password(user.password_hash if user else None, password or ""):
         until = _register_failure(username)
         audit.record("auth.login", object_type="user", object_id=user.id if user else None,
@@ -282,13 +284,16 @@ def _require_confirmation(actor, user: User, why: str) -> None:
 
 
 def create_user(actor, *, username: str, role: str, organisation: Organisation,
-                password: str | None = None, is_demo: bool = False, profile: dict | None = None
-                ) -> tuple[User, str | None]:
+                password: str | None = None, is_demo: bool = False, profile: dict | None = None,
+                technical: bool = False) -> tuple[User, str | None]:
     """Create an account. Without ``password`` a one-time password is generated and returned;
     the user must replace it at first sign-in either way. An administrator creating an account
     that sees personal data gets no password: the account waits for a second person's
     confirmation (``confirm``), who receives it."""
     username = _check_username(username)
+    if username.startswith("api-") != technical:
+        raise ValidationFailed(_("User names starting with \"api-\" are kept for the accounts of API "
+                                 "clients."), field="username")
     if not organisation.active:
         raise ValidationFailed(_("This organisation is disabled."), field="organisation")
     if not policy.role_fits_organisation(role, organisation.kind):
