@@ -161,6 +161,23 @@ def test_the_csv_is_exactly_the_table_on_screen(world, query, language):
     assert actions[-2:] == ["statistics.view", "statistics.export"]
 
 
+@pytest.mark.parametrize("query", ["rows=region&cols=sex", "rows=year&cols=nationality",
+                                   "rows=exploitation&cols=minor&year=2024"])
+def test_the_chart_of_a_two_dimension_table_shows_the_tables_own_cells(world, query):
+    """Each bar is one cell of the table, with the same count, and a withheld cell is a withheld bar."""
+    app, client = world["app"], world["app"].test_client()
+    sign_in(app, client, world["analyst"], world["clock"])
+    body = client.get(f"/statistics/table?{query}").get_data(as_text=True)
+    shown = _html_table(body)
+    header, rows = shown[0], shown[1:-1]                # the last row is the totals
+    bars = dict(re.findall(r"<rect [^>]*><title>([^<]+): ([^<]+)</title></rect>", body))
+    expected = {}
+    for row in rows:
+        for column, cell in zip(header[1:-1], row[1:-1], strict=True):   # the last column is the total
+            expected[unescape(f"{row[0]}, {column}")] = "withheld" if cell == "x" else cell
+    assert {unescape(k): v for k, v in bars.items()} == expected
+
+
 def test_the_summary_page_and_its_audit_event(world):
     client = world["app"].test_client()
     sign_in(world["app"], client, world["coordinator"], world["clock"])
@@ -315,20 +332,3 @@ def test_an_adult_who_refuses_is_not_referred_but_still_counted(app):
         assert {r.hold for r in referrals_made if r.consent_gate == "services"} == {"awaiting_consent"}
         counted = db.session.get(StatPerson, stats.person_key(screening.id))
         assert counted is not None and counted.minor == "adult" and counted.region == (profile["region"] or "unknown")
-
-
-@pytest.mark.parametrize("query", ["rows=region&cols=sex", "rows=year&cols=nationality",
-                                   "rows=exploitation&cols=minor&year=2024"])
-def test_the_chart_of_a_two_dimension_table_shows_the_tables_own_cells(world, query):
-    """Each bar is one cell of the table, with the same count, and a withheld cell is a withheld bar."""
-    app, client = world["app"], world["app"].test_client()
-    sign_in(app, client, world["analyst"], world["clock"])
-    body = client.get(f"/statistics/table?{query}").get_data(as_text=True)
-    shown = _html_table(body)
-    header, rows = shown[0], shown[1:-1]                # the last row is the totals
-    bars = dict(re.findall(r"<rect [^>]*><title>([^<]+): ([^<]+)</title></rect>", body))
-    expected = {}
-    for row in rows:
-        for column, cell in zip(header[1:-1], row[1:-1], strict=True):   # the last column is the total
-            expected[unescape(f"{row[0]}, {column}")] = "withheld" if cell == "x" else cell
-    assert {unescape(k): v for k, v in bars.items()} == expected
