@@ -147,3 +147,35 @@ class DirectoryForm(FlaskForm):
                                          validators=[Optional(), Length(max=300)])
     intake_paused_until = DayField(_l("Taking referrals again from (optional)"), validators=[Optional()],
                                    not_past=True)
+
+
+class TransferForm(FlaskForm):
+    """A referral to another country's NRM: the case, the partner, the person's consent to that
+    body in that country, and for a child the child protection authority's agreement."""
+
+    reference = StringField(_l("Case reference"),
+                            validators=[DataRequired(message=_l("Enter the case reference.")),
+                                        Length(max=40)])
+    partner = SelectField(_l("Partner NRM"), validators=[DataRequired(message=_l("Choose a partner NRM."))])
+    consent_to_partner = BooleanField(
+        _l("The person consented to their data being sent to this body in this country"),
+        validators=[DataRequired(message=_l("Without this consent nothing is sent."))])
+    consent_on = DayField(_l("Consent given on"), validators=[DataRequired()], not_future=True)
+    consent_method = SelectField(_l("How the consent was recorded"), validators=[DataRequired()])
+    consent_scope = SelectField(_l("What the person agreed to send"), validators=[DataRequired()])
+    child_agreement_reference = StringField(
+        _l("Child protection authority's agreement: number or reference (for a child)"),
+        validators=[Optional(), Length(max=120)])
+    child_agreement_on = DayField(_l("Agreement given on (for a child)"), validators=[Optional()],
+                                  not_future=True)
+
+
+class TransferDeclineForm(FlaskForm):
+    reason = SelectField(_l("Reason"), validators=[DataRequired()])
+    note = TextAreaField(_l("Details (optional)"), validators=[Optional(), Length(max=REASON_MAX)])
+
+
+class TransferReleaseForm(FlaskForm):
+    note = TextAreaField(_l("Assessment of the risk on return"),
+                         validators=[DataRequired(message=_l("Write the assessment.")),
+                                     Length(max=REASON_MAX)])

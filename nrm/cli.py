@@ -64,6 +64,10 @@ def init_command(demo: bool) -> None:
     created = keys.ensure_key_files(instance / "keys") if not _keys_from_environment() else []
     for name in created:
         click.echo(f"created instance/keys/{name} (mode 0600): back it up; without it nothing can be read")
+    from nrm.services.exchange import ensure_keys
+
+    if ensure_keys(instance / "keys" / "exchange"):
+        click.echo("created instance/keys/exchange/ (our exchange key pair, mode 0600): back it up")
     config_file = instance / "config.py"
     if demo and not config_file.exists():
         config_file.write_text(DEMO_CONFIG, encoding="utf-8")
@@ -969,5 +973,8 @@ def init_app(app) -> None:
     app.cli.add_command(orgs_cli)
     app.cli.add_command(holidays_cli)
     app.cli.add_command(api_clients_cli)
+    from nrm.cli_exchange import exchange_cli
+
+    app.cli.add_command(exchange_cli)
     app.cli.add_command(keys_cli)
     app.cli.add_command(screening_cli)

@@ -182,3 +182,13 @@ STATS_EXPORT_GENERALISE = ("CountryOfExploitation", "yearOfRegistration", "ageBr
 DEMO_DATA = False
 STATS_ROUNDING_BASE = 5
 STATS_COUNTRIES = ("KG", "UZ", "TJ", "KZ", "RU", "CN", "AF", "TR", "AE", "KR", "DE", "PL", "GB", "US")
+
+# The transnational exchange with partner NRMs (docs/exchange.md). EXCHANGE_ID names us in every
+# package ("to" and "from"); partners post packages to <our public URL>/api/v1/exchange/inbox. A
+# package is valid for EXCHANGE_VALIDITY after it is sent; the outbox retries a failed delivery after
+# 1, 2, 4 … minutes, at most EXCHANGE_RETRY_MAX apart. Plain http is allowed only to loopback.
+EXCHANGE_ID = "KG-NRM-MLSSM"
+EXCHANGE_COUNTRY = "KG"
+EXCHANGE_VALIDITY = timedelta(days=14)
+EXCHANGE_RETRY_MAX = timedelta(hours=6)
+EXCHANGE_TIMEOUT_SECONDS = 20

@@ -10,6 +10,7 @@ the same work twice: escalations and notifications are unique per subject in the
     case_reviews         active cases whose review is due → the case workers
     retention            DOMAIN.md §7 retention classes: crypto-shred, then delete
     mail_notifications   one content-free e-mail per user with new notifications (if MAIL_SERVER)
+    exchange_outbox      packages to partner NRMs not yet receipted, retried with a growing pause
 """
 
 import fcntl
@@ -95,6 +96,13 @@ def mail_notifications() -> str:
     return f"{notifications.send_emails(current_app.config)} mailed"
 
 
+def exchange_outbox() -> str:
+    from nrm.services import exchange
+
+    delivered, failed = exchange.deliver_due()
+    return f"{delivered} delivered, {failed} to retry"
+
+
 JOBS = {
     "escalate_overdue": escalate_overdue,
     "identification_due": identification_due,
@@ -102,6 +110,7 @@ JOBS = {
     "case_reviews": case_reviews,
     "retention": retention,
     "mail_notifications": mail_notifications,
+    "exchange_outbox": exchange_outbox,
 }
 
 

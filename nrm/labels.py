@@ -24,6 +24,7 @@ ORGANISATION_KIND_LABELS = {
     "mfa_consular_department": _l("MFA Consular Department"),
     "foreign_mission": _l("Foreign diplomatic mission"),
     "kyrgyz_mission_abroad": _l("Kyrgyz mission abroad"),
+    "partner_nrm": _l("Another country's NRM"),
     "ngo": _l("Non-governmental organisation"),
     "prosecutor_office": _l("Prosecutor's office"),
 }
@@ -229,6 +230,12 @@ NOTIFICATION_LABELS = {
     "account_reset": _l("Your sign-in details were reset by an administrator. If you did not ask for "
                         "it, tell your coordinator."),
     "account_awaiting_confirmation": _l("An account is waiting for your confirmation"),
+    "transfer_received": _l("A referral has arrived from another country's NRM"),
+    "transfer_acknowledged": _l("A partner NRM acknowledged our referral"),
+    "transfer_accepted": _l("A partner NRM accepted our referral"),
+    "transfer_declined": _l("A partner NRM declined our referral"),
+    "transfer_closed": _l("A referral between countries was closed"),
+    "transfer_consent_withdrawn": _l("Consent withdrawn: a referral from a partner NRM was erased"),
 }
 
 PAYLOAD_LABELS = {
@@ -434,10 +441,35 @@ AUDIT_ACTION_LABELS = {
     "statistics.agreement_end": _l("Data-sharing agreement ended"),
     "statistics.summary": _l("Statistics summary read"),
     "statistics.view": _l("Statistics table read"),
+    "api.call": _l("API call by an agency system"),
+    "api_client.register": _l("API client registered"),
+    "api_client.revoke": _l("API client revoked"),
+    "api_client.rotate": _l("API client's token replaced"),
+    "exchange.consent_withdrawn": _l("Exchange: consent withdrawn, partner asked to erase"),
+    "exchange.delivered": _l("Exchange: package delivered, signed receipt kept"),
+    "exchange.file_written": _l("Exchange: package written to a file"),
+    "exchange.keys_retire": _l("Exchange: one of our keys retired"),
+    "exchange.keys_rotate": _l("Exchange: new key pair"),
+    "exchange.partner_key": _l("Exchange: partner's key recorded"),
+    "exchange.partner_key_retire": _l("Exchange: partner's key retired"),
+    "exchange.receive": _l("Exchange: package received"),
+    "exchange.refused": _l("Exchange: package refused"),
+    "exchange.transfer_create": _l("Exchange: referral to a partner NRM prepared"),
+    "exchange.transfer_held": _l("Exchange: referral held for a second coordinator"),
+    "exchange.transfer_send": _l("Exchange: referral sent to a partner NRM"),
+    "exchange.transfer_withdraw": _l("Exchange: held referral withdrawn"),
+    "exchange.transfer_accepted": _l("Exchange: incoming referral accepted"),
+    "exchange.transfer_declined": _l("Exchange: incoming referral declined"),
+    "exchange.transfer_closed": _l("Exchange: referral closed"),
+    "exchange.view": _l("Exchange: referral between countries viewed"),
 }
 
 AUDIT_OBJECT_LABELS = {
     "access_note": _l("Person's data"),
+    "api_client": _l("API client"),
+    "exchange_keys": _l("Exchange keys"),
+    "exchange_package": _l("Exchange package"),
+    "transfer": _l("Referral between countries"),
     "audit_trail": _l("Audit trail"),
     "backup": _l("Backup"),
     "calendar": _l("Calendar"),
@@ -463,6 +495,7 @@ AUDIT_OUTCOME_LABELS = {
     "unconfirmed": _l("Refused: awaiting confirmation"),
     "flagged": _l("Flagged for review"),
     "broken": _l("Trail broken"),
+    "refused": _l("Refused"),
 }
 
 ACCESS_REASON_LABELS = {
@@ -494,3 +527,58 @@ def audit_action_label(action: str) -> str:
     if details is not None and base in AUDIT_ACTION_LABELS:
         return f"{AUDIT_ACTION_LABELS[base]}: {details.get(suffix, suffix)}"
     return action
+
+
+# ------------------------------------------------------------------ the exchange with partner NRMs
+
+TRANSFER_STATE_LABELS = {
+    "held": _l("Waiting for a coordinator"),
+    "sent": _l("Sent"),
+    "acknowledged": _l("Acknowledged by the partner"),
+    "accepted": _l("Accepted"),
+    "declined": _l("Declined"),
+    "closed": _l("Closed"),
+    "withdrawn": _l("Withdrawn"),
+    "erased": _l("Erased: consent withdrawn"),
+}
+
+TRANSFER_REASON_LABELS = {
+    "fear_of_return": _l("Fear of return to the country of origin is recorded: a second coordinator "
+                         "must assess the risk before it is sent"),
+    "coordinator_review": _l("Waiting for a coordinator to accept or decline"),
+    "consent_withdrawn": _l("The person withdrew consent"),
+    "non_refoulement": _l("Non-refoulement: contact with the country of origin could put the person at risk"),
+    "person_wish": _l("The person does not wish it"),
+    "not_our_national": _l("The person is not a national or resident of this country"),
+    "insufficient_information": _l("Not enough information to act on"),
+    "person_declined": _l("The person declined assistance"),
+    "other": _l("Another reason (see the note)"),
+}
+
+CONSENT_METHOD_LABELS = {
+    "signed_form": _l("Signed consent form"),
+    "oral_with_witness": _l("Oral consent before a witness, recorded in writing"),
+}
+
+CONSENT_SCOPE_LABELS = {
+    "identity": _l("With the person's identity (names, date of birth, document)"),
+    "no_identity": _l("Without identity (age, gender, citizenship, exploitation and needs only)"),
+}
+
+EXCHANGE_RULE_LABELS = {
+    "consent_needed": _l("The person's consent to sending their data to this body in this country "
+                         "is needed."),
+    "child_agreement_needed": _l("A child's referral goes only with the child protection authority's "
+                                 "agreement: enter its reference and date."),
+    "second_coordinator": _l("A second coordinator must release a referral held for fear of return."),
+    "not_a_partner": _l("Choose a partner NRM."),
+    "partner_keys_missing": _l("The partner's keys are not recorded yet."),
+    "screening_not_submitted": _l("No submitted screening has this case reference."),
+    "not_held": _l("This referral is not waiting for a decision any more."),
+    "note_needed": _l("Write the assessment."),
+    "reason_needed": _l("Choose a reason."),
+    "not_sent": _l("This referral was not sent."),
+    "not_accepted": _l("Only an accepted referral can be closed."),
+    "no_exchange_keys": _l("Our exchange keys are missing: the operator creates them "
+                           "(flask exchange keys create)."),
+}

@@ -24,7 +24,7 @@ from nrm.extensions import login_manager
 from nrm.services import sessions
 
 PUBLIC_ENDPOINTS = {"static", "auth.login", "home.health", "home.set_language", "api.health",
-                    "api-docs.openapi_json"}
+                    "api-docs.openapi_json", "api.exchange_inbox", "api.exchange_keys"}
 # Reachable with a session that passed the password but not yet the whole sign-in.
 SIGN_IN_ENDPOINTS = {"auth.new_password", "auth.enrol", "auth.second_factor", "auth.logout"}
 

@@ -68,6 +68,7 @@ def world(tmp_path_factory):
 
         attachment = cases.add_attachment(worker, case, "scan.pdf", io.BytesIO(b"%PDF-1.4\n" + b"x" * 200))
         draft = screenings.start(officer, screenings.catalogue().scripts["police"], "ru")
+        transfer = _transfer(db.session.get(User, accounts["coordinator"].id), screening)
         db.session.commit()
         ids = {
             "sid": screening.id, "draft": draft.id, "centre": by_service["crisis_centre"].id,
@@ -75,6 +76,7 @@ def world(tmp_path_factory):
             "case": case.id, "attachment": attachment.id, "person": screening.person_id,
             "ident": db.session.scalar(db.select(Identification.id)),
             "sezim": directory.by_code("sezim").id, "admin_id": accounts["administrator"].id,
+            "transfer": transfer.id,
         }
     clients = {}
     for name, account in accounts.items():
@@ -84,6 +86,24 @@ def world(tmp_path_factory):
     yield app, clients, ids
     assert_no_planted_values_in_audit(app)
     drop_database(app)
+
+
+def _transfer(coordinator, screening):
+    """A referral to a partner NRM (Uzbekistan's, the person's country), sealed and in the outbox."""
+    from joserfc.jwk import ECKey
+
+    from nrm.services import exchange
+
+    exchange.ensure_keys()
+    keys = {}
+    for use in ("sig", "enc"):
+        key = ECKey.generate_key("P-256", private=True)
+        keys[use] = (key.as_dict(private=False), key.thumbprint())
+    partner = exchange.add_partner(None, code="uz-nrm", name={"en": "NRM of Uzbekistan"}, country="UZ",
+                                   exchange_id="UZ-NRM", url="https://nrm.example.uz/api/v1/exchange/inbox",
+                                   keys=keys, checked="video call")
+    return exchange.start_transfer(coordinator, screening, partner, {
+        "to_partner": True, "given_on": "2026-03-01", "method": "signed_form", "scope": "identity"})
 
 
 ALL = set(ACTORS)
@@ -131,6 +151,11 @@ MATRIX = [
     ("GET", "/review/directory", COORDINATOR | {"administrator"}),
     ("GET", "/review/directory/{sezim}", COORDINATOR),
     ("GET", "/review/sources", COORDINATOR | {"auditor"}),
+    ("GET", "/review/exchange", COORDINATOR),
+    ("GET", "/review/exchange/new", COORDINATOR),
+    ("GET", "/review/exchange/{transfer}", COORDINATOR),
+    ("POST", "/review/exchange/{transfer}/close", COORDINATOR),
+    ("POST", "/review/exchange/{transfer}/accept", COORDINATOR),
     # oversight and administration
     ("GET", "/audit/", {"auditor"}),
     ("GET", "/admin/accounts", {"administrator"}),
@@ -174,7 +199,8 @@ def test_guessed_ids_are_not_found_and_reveal_nothing(world, actor):
     _app, clients, _ids = world
     client = clients[actor]
     for url in ("/screening/0123456789abcdef0123456789abcdef", "/referrals/0123456789abcdef0123456789abcdef",
-                "/cases/0123456789abcdef0123456789abcdef", "/review/identifications/0123456789abcdef0123456789abcdef"):
+                "/cases/0123456789abcdef0123456789abcdef", "/review/identifications/0123456789abcdef0123456789abcdef",
+                "/review/exchange/0123456789abcdef0123456789abcdef"):
         response = client.get(url)
         assert response.status_code in (403, 404)
         assert "Zarylkanbubu" not in response.get_data(as_text=True)
@@ -187,7 +213,9 @@ def test_the_recipient_and_the_coordinator_never_see_what_is_not_theirs(world):
     assert "Zarylkanbubu" in case_page and "AN9876543" not in case_page and "ForcedLabour" not in case_page
     queue = clients["coordinator"].get("/review/").get_data(as_text=True)
     summary = clients["coordinator"].get(f"/review/referrals/{ids['centre']}").get_data(as_text=True)
-    for page in (queue, summary):
+    exchanged = clients["coordinator"].get(f"/review/exchange/{ids['transfer']}").get_data(as_text=True)
+    assert "Uzbekistan" in exchanged and "Forced labour" in exchanged
+    for page in (queue, summary, exchanged):
         assert "Zarylkanbubu" not in page and "AN9876543" not in page
     for actor in ("analyst", "auditor", "administrator"):
         for url in (f"/screening/{ids['sid']}", f"/cases/{ids['case']}", f"/referrals/{ids['centre']}"):
@@ -200,7 +228,7 @@ def test_every_model_with_personal_content_is_covered_by_the_matrix():
     from nrm.security.vault import Sealable
 
     covered = {"Person", "Screening", "Referral", "Identification", "Case", "CaseTask", "ServiceRecord",
-               "CaseNote", "Attachment", "AccessNote"}
+               "CaseNote", "Attachment", "AccessNote", "Transfer"}
     sealed = {cls.__name__ for cls in _subclasses(Sealable) if hasattr(cls, "__tablename__")}
     assert sealed <= covered, sealed - covered
     assert {Attachment, Case, Referral, Screening}  # imported: the matrix exercises each

@@ -23,7 +23,7 @@ api = ProblemApi(spec_kwargs={"security": [{"bearerAuth": []}]})
 
 
 def init_app(app) -> None:
-    from nrm.api import views
+    from nrm.api import exchange, views  # noqa: F401 - exchange adds its endpoints to views.bp
     from nrm.extensions import csrf
 
     api.init_app(app)

@@ -25,6 +25,7 @@ ORGANISATION_KINDS = (
     "mfa_consular_department",
     "foreign_mission",
     "kyrgyz_mission_abroad",
+    "partner_nrm",          # another country's NRM body, reached through the transnational exchange
     "ngo",
     "prosecutor_office",
 )

@@ -61,6 +61,8 @@ def _notification_target(notification) -> str | None:
         return url_for("review.identification", identification_id=subject)
     if kind == "case":
         return url_for("cases.show", case_id=subject)
+    if kind == "transfer":
+        return url_for("review.exchange_show", transfer_id=subject)
     if notification.kind == "account_awaiting_confirmation":
         return url_for("home.confirmations")
     return None

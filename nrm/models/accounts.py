@@ -41,6 +41,9 @@ class Organisation(db.Model):
     max_age: Mapped[int | None]
     capacity: Mapped[int | None]
     country: Mapped[str | None] = mapped_column(String(2))
+    # a partner NRM (kind partner_nrm): its identifier in the exchange and the URL of its inbox
+    exchange_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    exchange_url: Mapped[str | None] = mapped_column(String(300))
     city: Mapped[str | None] = mapped_column(Text)               # JSON {ky, ru, en}
     post: Mapped[str | None] = mapped_column(String(24))
     resident: Mapped[bool | None]

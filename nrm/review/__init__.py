@@ -5,4 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 
-from nrm.review import views  # noqa: E402,F401
+from nrm.review import exchange, views  # noqa: E402,F401

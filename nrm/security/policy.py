@@ -144,6 +144,8 @@ RULES = {
     "erase_person": _role("coordinator"),
     "edit_directory": _role("coordinator"),
     "view_directory": _role("coordinator", ADMIN),
+    # referrals to and from other countries' NRMs (docs/exchange.md)
+    "exchange_referrals": _role("coordinator"),
     "view_notifications": lambda user, obj=None: True,
     "edit_own_profile": lambda user, obj=None: True,
     "confirm_account": _confirm_account,

@@ -9,7 +9,9 @@ from nrm.models import Notification, User
 
 KINDS = ("referral_received", "acknowledgement_overdue", "acceptance_overdue", "declined",
          "identification_pending", "identification_overdue", "reflection_period_ending",
-         "case_review_due", "non_punishment", "account_reset", "account_awaiting_confirmation")
+         "case_review_due", "non_punishment", "account_reset", "account_awaiting_confirmation",
+         "transfer_received", "transfer_acknowledged", "transfer_accepted", "transfer_declined",
+         "transfer_closed", "transfer_consent_withdrawn")
 
 
 def _notify(users, kind: str, subject_type: str, subject_id: str, since=None) -> int:

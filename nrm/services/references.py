@@ -80,6 +80,14 @@ def describe(pairs, language: str) -> dict[tuple[str, str], str]:
         numbers = [int(i) for i in ids if str(i).isdigit()]
         for org in db.session.scalars(db.select(Organisation).where(Organisation.id.in_(numbers))):
             found["organisation", str(org.id)] = org.name_in(language)
+    if ids := wanted.get("transfer"):
+        from nrm.models.exchange import Transfer
+        from nrm.services import exchange
+
+        for transfer in db.session.scalars(db.select(Transfer).where(Transfer.id.in_(ids))):
+            reference = (exchange.summary(transfer).get("reference")
+                         or transfer.exchange_id.rsplit(":", 1)[-1][:8])
+            found["transfer", transfer.id] = f"{transfer.partner.name_in(language)} · {reference}"
     if ids := wanted.get("statistics"):
         found.update({("statistics", i): _statistics_table(i) for i in ids})
     return found
