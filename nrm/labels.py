@@ -542,10 +542,26 @@ TRANSFER_STATE_LABELS = {
     "erased": _l("Erased: consent withdrawn"),
 }
 
+# one message of an exchange, by direction and what it carries
+EXCHANGE_MESSAGE_LABELS = {
+    ("out", "referral"): _l("Referral sent"),
+    ("in", "referral"): _l("Referral received"),
+    ("out", "acknowledged"): _l("We acknowledged the referral"),
+    ("in", "acknowledged"): _l("The partner acknowledged the referral"),
+    ("out", "accepted"): _l("We accepted the referral"),
+    ("in", "accepted"): _l("The partner accepted the referral"),
+    ("out", "declined"): _l("We declined the referral"),
+    ("in", "declined"): _l("The partner declined the referral"),
+    ("out", "closed"): _l("We closed the referral"),
+    ("in", "closed"): _l("The partner closed the referral"),
+    ("out", "consent_withdrawn"): _l("We told the partner that consent was withdrawn"),
+    ("in", "consent_withdrawn"): _l("The partner told us that consent was withdrawn"),
+}
+
 TRANSFER_REASON_LABELS = {
-    "fear_of_return": _l("Fear of return to the country of origin is recorded: a second coordinator "
-                         "must assess the risk before it is sent"),
-    "coordinator_review": _l("Waiting for a coordinator to accept or decline"),
+    "fear_of_return": _l("Fear of return or a wish for asylum is recorded and this is the person's country "
+                         "of citizenship: a second coordinator must assess the risk before it is sent"),
+    "coordinator_review": _l("Received from the partner: a coordinator accepts or declines it"),
     "consent_withdrawn": _l("The person withdrew consent"),
     "non_refoulement": _l("Non-refoulement: contact with the country of origin could put the person at risk"),
     "person_wish": _l("The person does not wish it"),

@@ -19,7 +19,7 @@ from nrm import create_app
 from nrm.extensions import db
 from nrm.models import ExchangeMessage, Person, Transfer, User
 from nrm.security.keys import b64decode
-from nrm.services import directory, exchange
+from nrm.services import directory, exchange, exports
 from tests.conftest import (
     PLANTED_VALUES,
     FakeClock,
@@ -149,6 +149,9 @@ def test_a_referral_travels_both_ways_each_step_with_its_signed_receipt(pair):
         facts = exchange.summary(incoming)
         assert facts["citizenship"] == "KZ" and facts["identity_sent"]
         assert facts["exploitation"][0]["vic_TypeOfExploitation"] == "ForcedLabour"
+        # needs and the assessment's indicators travel as HTCDS support plan types and methods of control
+        assert "Health" in facts["support"] and facts["control"]
+        assert set(facts["control"]) <= set(exports.htcds_codes("methods_of_control"))
         exchange.accept(kz.user(kz.coordinator), incoming)
         db.session.commit()
     assert kz.deliver() == (1, 0)

@@ -74,6 +74,8 @@ def test_the_mapping_names_only_codes_of_the_standards():
     for kind, target in mapping["recruiter"].items():
         assert target["relationship"] in relationship | {None} and target["method"] in method, kind
         assert target["ctdc"] in ctdc
+    plans = set(exports.htcds_codes("support_plan_type"))
+    assert set(mapping["needs"].values()) <= plans | {None}
     makers = set(exports.htcds_codes("trafficking_status_decision_maker"))
     assert set(mapping["decision_maker"].values()) <= makers
     # every screening option of exploitation and gender is mapped
@@ -87,6 +89,8 @@ def test_the_mapping_names_only_codes_of_the_standards():
                     assert {o.id for o in question.options} == set(mapping["exploitation"])
                 if question.id == "sex":
                     assert {o.id for o in question.options} == set(mapping["gender"])
+                if question.id == "needs":
+                    assert {o.id for o in question.options} == set(mapping["needs"])
 
 
 @pytest.mark.parametrize("profile", ["ctdc", "public"])

@@ -70,7 +70,7 @@ class ExchangeMessage(db.Model):
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)   # the message id in the package
     direction: Mapped[str] = mapped_column(String(8))              # out | in
-    kind: Mapped[str] = mapped_column(String(16))                  # referral | status
+    kind: Mapped[str] = mapped_column(String(24))                  # referral | the status's code
     transfer_id: Mapped[str | None] = mapped_column(ForeignKey("transfer.id"))
     partner_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
     package: Mapped[str] = mapped_column(Text)

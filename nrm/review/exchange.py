@@ -115,6 +115,15 @@ def _words(facts: dict, language: str) -> dict:
     genders = {v["htcds"]: k for k, v in exports.standard("mapping")["gender"].items()}
     sexes = labels.STAT_VALUE_LABELS["sex"]
     exploitation = labels.EXPLOITATION_LABELS
+
+    def htcds(list_name, code):
+        return exports.htcds_label(list_name, code, language)
+
+    needs = [str(labels.NEED_LABELS[n]) for n in facts.get("needs", []) if n in labels.NEED_LABELS]
+    recruitment = [htcds(name, facts[key]) for key, name in (("recruitment", "recruitment_method"),
+                                                             ("relationship", "relationship_to_trafficker"))
+                   if facts.get(key)]
+
     return {
         "status": labels.IDENTIFICATION_LABELS.get(facts.get("status"), "—"),
         "gender": sexes.get(genders.get(facts.get("gender"), "other_or_not_stated")),
@@ -126,7 +135,9 @@ def _words(facts: dict, language: str) -> dict:
             (str(exploitation.get(e.get("vic_TypeOfExploitation"), exploitation["Other"])),
              names.country_name(e["country"], language) if e.get("country") else "—")
             for e in facts.get("exploitation", [])],
-        "needs": ", ".join(str(labels.NEED_LABELS.get(n, n)) for n in facts.get("needs", [])) or "—",
+        "needs": ", ".join(needs or [htcds("support_plan_type", c) for c in facts.get("support", [])]) or "—",
+        "control": ", ".join(htcds("methods_of_control", c) for c in facts.get("control", [])) or "—",
+        "recruitment": " · ".join(recruitment) or "—",
         "identified_on": _day(facts.get("identified_on")),
         "consent_on": _day(facts.get("consent", {}).get("given_on")),
         "child_agreement": ("{} · {}".format(facts["child_agreement"].get("reference", ""),

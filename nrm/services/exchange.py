@@ -441,7 +441,7 @@ def referral_content(screening: Screening, partner: Organisation, consent: dict,
     it; the exploitation with its country; the needs; the consent itself."""
     from nrm.services import exports, referrals
 
-    values, _current = referrals.values_of(screening)
+    values, current = referrals.values_of(screening)
     facts = referrals.facts_from(values, screening.officer_result or screening.result, None)
     mapping = exports.standard("mapping")
     status = db.session.scalar(db.select(Identification.status).where(
@@ -473,13 +473,23 @@ def referral_content(screening: Screening, partner: Organisation, consent: dict,
         if mapped.get("htcds_industry"):
             event["industry"] = mapped["htcds_industry"]
         exploitation.append(event)
+    assessment = json.loads(screening.assessment_json or "{}")
+    indicators = {i for d in assessment.get("dimensions", {}).values() for i in d.get("indicators", [])}
+    control = sorted({mapping["methods_of_control"][i]["htcds"] for i in indicators
+                      if i in mapping["methods_of_control"]})
+    recruiter = mapping["recruiter"].get(current.get("recruiter_kind")) or {}
+    needs = sorted(values.get("needs") or [])
     content = {
         "reference": referrals.reference_of(screening),
         "vic_TraffickingStatus": status,
         "identified_on": identified_on,
         "person": {k: v for k, v in person.items() if v is not None},
         "exploitation": exploitation,
-        "needs": sorted(values.get("needs") or []),
+        "needs": needs,
+        "spl_Type": sorted({mapping["needs"][n] for n in needs if mapping["needs"].get(n)}),
+        "vic_MethodsOfControl": control,
+        **{k: v for k, v in (("vic_MethodOfRecruitment", recruiter.get("method")),
+                             ("vic_RelationshipToTrafficker", recruiter.get("relationship"))) if v},
         "asylum_wish": facts.asylum_wish,
         "fear_of_return": facts.fear_of_return,
         "consent": {"to_country": partner.country, "to_body": partner.exchange_id,
@@ -502,7 +512,8 @@ def _is_origin(partner: Organisation, screening: Screening) -> bool:
 def _queue(transfer: Transfer, kind: str, content: dict) -> ExchangeMessage:
     partner = transfer.partner
     body = envelope(partner, transfer, kind, content)
-    message = ExchangeMessage(id=body["message_id"], direction="out", kind=kind, transfer_id=transfer.id,
+    message = ExchangeMessage(id=body["message_id"], direction="out", transfer_id=transfer.id,
+                              kind=content["code"] if kind == "status" else kind,
                               partner_id=partner.id, package=seal(partner, body), created_at=now(),
                               next_attempt_at=now(), attempts=0)
     db.session.add(message)
@@ -611,7 +622,8 @@ def receive(token: str) -> tuple[str, str]:
     else:
         transfer, result = _incoming_status(partner, body)
     receipt = sign_receipt(partner, body, result)
-    db.session.add(ExchangeMessage(id=body["message_id"], direction="in", kind=body["type"],
+    kind = body["status"]["code"] if body["type"] == "status" else body["type"]
+    db.session.add(ExchangeMessage(id=body["message_id"], direction="in", kind=kind,
                                    transfer_id=transfer.id, partner_id=partner.id, package=token.strip(),
                                    created_at=now(), delivered_at=now(), receipt=receipt))
     audit.record("exchange.receive", object_type="transfer", object_id=transfer.id)
@@ -876,6 +888,10 @@ def summary(transfer: Transfer) -> dict:
         "identity_sent": any(person.get(k) for k in ("given_name", "family_name", "document_number")),
         "exploitation": referral.get("exploitation") or [],
         "needs": referral.get("needs") or [],
+        "support": referral.get("spl_Type") or [],
+        "control": referral.get("vic_MethodsOfControl") or [],
+        "recruitment": referral.get("vic_MethodOfRecruitment"),
+        "relationship": referral.get("vic_RelationshipToTrafficker"),
         "fear_of_return": referral.get("fear_of_return"),
         "asylum_wish": referral.get("asylum_wish"),
         "consent": referral.get("consent") or {},

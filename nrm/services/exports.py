@@ -93,6 +93,15 @@ def htcds_codes(list_name: str) -> list[str]:
     return [v["code"] for v in standard("htcds")["lists"][list_name]["values"]]
 
 
+def htcds_label(list_name: str, code: str, language: str) -> str:
+    """An HTCDS value in the reader's language (htcds.yaml keeps ky/ru/en labels); the code itself
+    only for a value the list does not hold."""
+    for value in standard("htcds")["lists"][list_name]["values"]:
+        if value["code"] == code:
+            return value["label"].get(language) or value["label"]["en"]
+    return code
+
+
 # ------------------------------------------------------------------ one record per counted person
 
 def records() -> list[dict]:

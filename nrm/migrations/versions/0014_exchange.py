@@ -65,7 +65,7 @@ def upgrade():
         "exchange_message",
         sa.Column("id", sa.String(length=64), nullable=False),
         sa.Column("direction", sa.String(length=8), nullable=False),
-        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("kind", sa.String(length=24), nullable=False),
         sa.Column("transfer_id", sa.String(length=32), nullable=True),
         sa.Column("partner_id", sa.Integer(), nullable=False),
         sa.Column("package", sa.Text(), nullable=False),
