@@ -458,6 +458,7 @@ AUDIT_ACTION_LABELS = {
     "exchange.transfer_held": _l("Exchange: referral held for a second coordinator"),
     "exchange.transfer_send": _l("Exchange: referral sent to a partner NRM"),
     "exchange.transfer_withdraw": _l("Exchange: held referral withdrawn"),
+    "exchange.transfer_acknowledged": _l("Exchange: incoming referral acknowledged to the sender"),
     "exchange.transfer_accepted": _l("Exchange: incoming referral accepted"),
     "exchange.transfer_declined": _l("Exchange: incoming referral declined"),
     "exchange.transfer_closed": _l("Exchange: referral closed"),

@@ -83,6 +83,19 @@ def language_codes() -> tuple[str, ...]:
     return tuple(entry["key"] for entry in _languages())
 
 
+def language_iso639_2(code: str) -> str:
+    """The ISO 639-2 (T) code of one of our interview languages, as HTCDS asks (prs_PrimaryLanguage);
+    the code itself for one the standards file does not hold."""
+    entry = next((e for e in _languages() if e["key"] == code), None)
+    return (entry.get("iso639_2t") or entry.get("iso639_2b") or code) if entry else code
+
+
+def language_from_iso639_2(code: str) -> str:
+    """Our key for an ISO 639-2 code (B or T form), e.g. from a partner's package."""
+    entry = next((e for e in _languages() if code in (e.get("iso639_2t"), e.get("iso639_2b"))), None)
+    return entry["key"] if entry else code
+
+
 def language_name(code: str | None, language: str) -> str:
     """The language's name in ``language`` (a capital first letter: it stands alone in lists)."""
     if not code:

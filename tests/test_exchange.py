@@ -148,11 +148,18 @@ def test_a_referral_travels_both_ways_each_step_with_its_signed_receipt(pair):
         assert (incoming.direction, incoming.state) == ("in", "held")
         facts = exchange.summary(incoming)
         assert facts["citizenship"] == "KZ" and facts["identity_sent"]
+        assert facts["languages"] == ["uzb"]            # ISO 639-2, as HTCDS asks
         assert facts["exploitation"][0]["vic_TypeOfExploitation"] == "ForcedLabour"
         # needs and the assessment's indicators travel as HTCDS support plan types and methods of control
         assert "Health" in facts["support"] and facts["control"]
         assert set(facts["control"]) <= set(exports.htcds_codes("methods_of_control"))
-        exchange.accept(kz.user(kz.coordinator), incoming)
+    # the partner's coordinator opens it: we learn it is in a coordinator's hands
+    coordinator_client(kz, kz.coordinator).get(f"/review/exchange/{only_transfer_id(kz)}")
+    assert kz.deliver() == (1, 0)
+    with kg.ctx():
+        assert only_transfer(kg).state == "acknowledged"
+    with kz.ctx():
+        exchange.accept(kz.user(kz.coordinator), only_transfer(kz))
         db.session.commit()
     assert kz.deliver() == (1, 0)
     with kg.ctx():
@@ -186,6 +193,11 @@ def test_a_referral_travels_both_ways_each_step_with_its_signed_receipt(pair):
 
         note = db.session.scalar(db.select(Notification).where(Notification.kind == "transfer_received"))
     assert page.get(f"/notifications/{note.id}").headers["Location"].endswith(f"/review/exchange/{incoming_id}")
+    page.get(f"/review/exchange/{incoming_id}")
+    page.get(f"/review/exchange/{incoming_id}")      # opened twice: acknowledged once
+    assert kg.deliver() == (1, 0)
+    with kz.ctx():
+        assert next(t for t in kz.transfers() if t.direction == "out").state == "acknowledged"
     assert post_form(page, f"/review/exchange/{incoming_id}/accept",
                      page=f"/review/exchange/{incoming_id}").status_code == 302
     with kg.ctx():
@@ -203,7 +215,7 @@ def test_a_referral_travels_both_ways_each_step_with_its_signed_receipt(pair):
     for side in (kg, kz):
         with side.ctx():
             sent = db.session.scalars(db.select(ExchangeMessage).where(ExchangeMessage.direction == "out")).all()
-            assert len(sent) == 3 and all(m.delivered_at and m.receipt for m in sent)
+            assert len(sent) == 4 and all(m.delivered_at and m.receipt for m in sent)
             partner = db.session.get(Organisation, side.partner_id)
             for message in sent:
                 assert exchange.check_receipt(partner, message.receipt, message.id)["result"] == "stored"

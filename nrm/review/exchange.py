@@ -130,7 +130,8 @@ def _words(facts: dict, language: str) -> dict:
         "age": (str(facts["age"]) if facts.get("age") is not None else _("not known"))
                + (" · " + _("a child") if facts.get("is_child") else ""),
         "citizenship": nationality(facts.get("citizenship"), language),
-        "languages": ", ".join(names.language_name(c, language) for c in facts.get("languages", [])) or "—",
+        "languages": ", ".join(names.language_name(names.language_from_iso639_2(c), language)
+                               for c in facts.get("languages", [])) or "—",
         "exploitation": [
             (str(exploitation.get(e.get("vic_TypeOfExploitation"), exploitation["Other"])),
              names.country_name(e["country"], language) if e.get("country") else "—")
@@ -163,6 +164,8 @@ def exchange_show(transfer_id):
     words = _words(facts, _language())
     messages = exchange.messages_of(transfer)
     audit.record("exchange.view", object_type="transfer", object_id=transfer.id)
+    if transfer.direction == "in":
+        exchange.acknowledge(current_user, transfer)      # once: the sender learns a coordinator has it
     db.session.commit()
     return render_template("review/exchange_show.html", transfer=transfer, facts=facts, words=words,
                            messages=messages,

@@ -439,6 +439,7 @@ def referral_content(screening: Screening, partner: Organisation, consent: dict,
                      child_agreement: dict | None) -> dict:
     """The referral in the HTCDS vocabulary: the identity only when the person consented to send
     it; the exploitation with its country; the needs; the consent itself."""
+    from nrm import names
     from nrm.services import exports, referrals
 
     values, current = referrals.values_of(screening)
@@ -455,7 +456,7 @@ def referral_content(screening: Screening, partner: Organisation, consent: dict,
         "age": age if isinstance(age, int) else None,
         "is_child": facts.child,
         "citizenship": facts.citizenship,
-        "languages": sorted({code for code in languages if code}),
+        "languages": sorted({names.language_iso639_2(code) for code in languages if code}),
         "interpreter_needed": values.get("interpreter_needed") == "yes",
     }
     if consent["scope"] == "identity":
@@ -716,6 +717,21 @@ def _erase_incoming(transfer: Transfer) -> None:
     transfer.state, transfer.reason = "erased", "consent_withdrawn"
 
 
+def acknowledge(actor, transfer: Transfer) -> bool:
+    """The first time a coordinator opens an incoming referral, the sender is told that it is in a
+    coordinator's hands (status ``acknowledged``); the referral stays held for a decision."""
+    if transfer.direction != "in" or transfer.state != "held" or transfer.is_erased:
+        return False
+    content = _content(transfer)
+    if content.get("acknowledged_at"):
+        return False
+    _queue(transfer, "status", {"code": "acknowledged"})
+    content["acknowledged_at"] = _iso(now())
+    _set_content(transfer, content)
+    audit.record("exchange.transfer_acknowledged", object_type="transfer", object_id=transfer.id, actor=actor)
+    return True
+
+
 def accept(actor, transfer: Transfer) -> None:
     """Take up an incoming referral: a person record is made from what the package holds (sealed
     under its own key), and the partner is told."""
@@ -723,6 +739,7 @@ def accept(actor, transfer: Transfer) -> None:
 
     if transfer.direction != "in" or transfer.state != "held":
         raise NotAllowed("not_held")
+    acknowledge(actor, transfer)
     person = _content(transfer)["referral"]["person"]
     fields = {k: person.get(k) for k in ("given_name", "family_name", "patronymic", "document_number",
                                           "document_country") if person.get(k)}
@@ -738,6 +755,7 @@ def decline(actor, transfer: Transfer, reason: str, note: str) -> None:
         raise NotAllowed("not_held")
     if reason not in DECLINE_REASONS:
         raise NotAllowed("reason_needed")
+    acknowledge(actor, transfer)
     _note(transfer, actor, "decline", (note or "").strip())
     transfer.reason = reason
     _decide(actor, transfer, "declined", {"code": "declined", "reason": reason})

@@ -94,8 +94,39 @@ def world(live_app):
         ids = {"sid": screening.id, "draft": draft.id, "centre": centre.id, "case": case.id,
                "consular": by_service["consular_mission"].id, "legal": legal.id, "ident": ident,
                "person": screening.person_id, "reference": referrals.reference_of(screening)}
+        ids.update(_exchanged(live_app, db.session.get(User, accounts["coordinator"].id), screening))
         steps = [s.id for s in screenings.catalogue().scripts["police"].steps]
     return accounts, ids, steps
+
+
+def _exchanged(app, coordinator, screening) -> dict:
+    """A partner NRM (Uzbekistan's, the person's country) with a referral each way: ours, held for
+    fear of return, and one it sent us. The partner's keys are ours here, so that one instance can
+    seal what "the partner" sends it."""
+    import uuid
+    from datetime import timedelta
+
+    from nrm.clock import now
+    from nrm.services import exchange
+
+    exchange.ensure_keys()
+    keys = {k["use"]: (k, k["kid"]) for k in exchange.public_keys()["keys"]}
+    partner = exchange.add_partner(None, code="w-uz-nrm", name={"en": "NRM of Uzbekistan",
+                                   "ru": "НМП Узбекистана", "ky": "Өзбекстандын УКБМ"}, country="UZ",
+                                   exchange_id="UZ-NRM", url="http://127.0.0.1:9/api/v1/exchange/inbox",
+                                   keys=keys, checked="test")
+    consent = {"to_partner": True, "given_on": "2026-03-01", "method": "signed_form", "scope": "identity"}
+    held = exchange.start_transfer(coordinator, screening, partner, consent)
+    content = exchange._content(held)["referral"]
+    content["consent"] = {**content["consent"], "to_body": app.config["EXCHANGE_ID"], "to_country": "KG"}
+    body = {"nrmx": exchange.VERSION, "type": "referral", "message_id": uuid.uuid4().hex,
+            "exchange_id": "UZ-NRM:" + uuid.uuid4().hex[:16], "from": "UZ-NRM", "to": app.config["EXCHANGE_ID"],
+            "sent_at": exchange._iso(now()), "valid_until": exchange._iso(now() + timedelta(days=1)),
+            "referral": content}
+    exchange.receive(exchange.seal(partner, body))
+    incoming = next(t for t in exchange.listed() if t.direction == "in")
+    db.session.commit()
+    return {"held": held.id, "incoming": incoming.id}
 
 
 PAGES = {
@@ -108,7 +139,9 @@ PAGES = {
     "coordinator": ["/", "/review/", "/review/referrals/{centre}", "/review/referrals/{consular}",
                     "/review/identifications", "/review/identifications/{ident}", "/review/cases",
                     "/review/directory", "/review/people/{person}/access", "/statistics/",
-                    "/statistics/table?rows=region&cols=sex", "/statistics/table?rows=year&cols=exploitation"],
+                    "/statistics/table?rows=region&cols=sex", "/statistics/table?rows=year&cols=exploitation",
+                    "/review/exchange", "/review/exchange/new", "/review/exchange/{held}",
+                    "/review/exchange/{incoming}"],
     "analyst": ["/", "/statistics/", "/statistics/table?rows=citizenship&cols=minor"],
     "auditor": ["/", "/audit/", "/audit/?reference={reference}"],
     "administrator": ["/", "/admin/accounts", "/admin/organisations", "/admin/calendar", "/review/directory"],
