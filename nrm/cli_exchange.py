@@ -75,14 +75,16 @@ def keys_show():
 @keys_group.command("rotate")
 @with_appcontext
 def keys_rotate():
-    """A new pair: the newest signs; older encryption keys still open what partners send."""
+    """A new pair. Every encryption key on disk still opens what partners send; the old signing key
+    signs until it is retired, once every partner has recorded the new keys."""
     from nrm.extensions import db
     from nrm.services import exchange
 
     made = exchange.rotate_keys()
     db.session.commit()
-    click.echo(f"new keys: sign {made['sig']}, encrypt {made['enc']} — back up instance/keys/exchange/ "
-               "and give partners the new public keys (exchange keys show)")
+    click.echo(f"new keys: sign {made['sig']}, encrypt {made['enc']} — back up instance/keys/exchange/, "
+               "give partners the new public keys (exchange keys show), and once they have recorded them "
+               "retire the old ones (exchange keys retire KID): until then the old key signs")
 
 
 @keys_group.command("retire")

@@ -449,3 +449,72 @@ def test_a_partner_key_is_recorded_only_with_the_fingerprint_checked(pair):
             with pytest.raises(exchange.NotAllowed) as refused:
                 exchange.add_partner_key(None, partner, "sig", jwk, given, "phone")
             assert refused.value.code == code
+
+
+def _cli(instance: Instance, *args):
+    result = instance.app.test_cli_runner().invoke(args=["exchange", *args])
+    return result
+
+
+def test_the_operator_records_partners_and_rotates_our_keys_on_the_command_line(pair, tmp_path):
+    kg, kz = pair
+    # a new partner's keys, recorded only with the fingerprints read out by another channel
+    sig, enc = (ECKey.generate_key("P-256", private=True) for _ in range(2))
+    for name, key in (("uz-sig.jwk", sig), ("uz-enc.jwk", enc)):
+        (tmp_path / name).write_text(json.dumps(key.as_dict(private=False)))
+    common = ["partner", "add", "--code", "uz-nrm", "--name-en", "NRM of Uzbekistan", "--country", "uz",
+              "--exchange-id", "UZ-NRM", "--url", "https://nrm.example.uz/api/v1/exchange/inbox",
+              "--sig", str(tmp_path / "uz-sig.jwk"), "--enc", str(tmp_path / "uz-enc.jwk"),
+              "--checked", "video call 2026-03-01"]
+    wrong = _cli(kg, *common, "--sig-fingerprint", enc.thumbprint(), "--enc-fingerprint", enc.thumbprint())
+    assert wrong.exit_code != 0 and "fingerprint does not match" in wrong.output
+    plain = _cli(kg, *[a if a != "https://nrm.example.uz/api/v1/exchange/inbox" else "http://nrm.example.uz/in"
+                       for a in common], "--sig-fingerprint", sig.thumbprint(), "--enc-fingerprint", enc.thumbprint())
+    assert plain.exit_code != 0
+    right = _cli(kg, *common, "--sig-fingerprint", sig.thumbprint(), "--enc-fingerprint", enc.thumbprint())
+    assert right.exit_code == 0, right.output
+    listing = _cli(kg, "partner", "list").output
+    assert "uz-nrm" in listing and sig.thumbprint() in listing and "video call 2026-03-01" in listing
+
+    # rotation: what a partner sealed to the old key still opens, and the old key signs meanwhile
+    old = {k["use"]: k["kid"] for k in json.loads(_cli(kg, "keys", "show").stdout)["keys"]}
+    assert _cli(kg, "keys", "rotate").exit_code == 0
+    shown = json.loads(_cli(kg, "keys", "show").stdout)["keys"]
+    new = {k["use"]: k["kid"] for k in shown if k["kid"] not in old.values()}
+    assert set(new) == {"sig", "enc"}
+    start(kz, screen(kz.app, kz.officer.id, citizenship_status="kyrgyz", found_abroad_country="KZ",
+                     stay_region="abroad"))
+    assert kz.deliver() == (1, 0)             # sealed to our old encryption key, receipt by our old key
+    with kg.ctx():
+        incoming = next(t for t in kg.transfers() if t.direction == "in")
+        incoming_id = incoming.id
+        exchange.acknowledge(kg.user(kg.coordinator), incoming)
+        db.session.commit()
+    assert kg.deliver() == (1, 0)
+    # the newest key of a use cannot be retired; once the old signing key is, the new one signs, and the
+    # partner refuses it until it records it — the outbox retries meanwhile
+    assert _cli(kg, "keys", "retire", new["sig"]).exit_code != 0
+    assert _cli(kg, "keys", "retire", old["sig"]).exit_code == 0
+    with kg.ctx():
+        exchange.accept(kg.user(kg.coordinator), db.session.get(Transfer, incoming_id))
+        db.session.commit()
+    assert kg.deliver() == (0, 1)
+    with kg.ctx():
+        assert "unknown_sender_key" in db.session.scalars(db.select(ExchangeMessage.last_error).where(
+            ExchangeMessage.delivered_at.is_(None))).one()
+    for use in ("sig", "enc"):
+        jwk = next(k for k in shown if k["kid"] == new[use])
+        (tmp_path / f"kg-{use}.jwk").write_text(json.dumps(jwk))
+        recorded = _cli(kz, "partner", "key", "kg-nrm", "--use", use, "--jwk", str(tmp_path / f"kg-{use}.jwk"),
+                        "--fingerprint", new[use], "--checked", "letter through the embassy")
+        assert recorded.exit_code == 0, recorded.output
+    kg.clock.advance(minutes=2)
+    assert kg.deliver() == (1, 0)
+    # the partner now seals to the new key; the old one retired, nothing of ours needs it
+    assert _cli(kg, "keys", "retire", old["enc"]).exit_code == 0
+    assert {k["kid"] for k in json.loads(_cli(kg, "keys", "show").stdout)["keys"]} == set(new.values())
+    with kz.ctx():
+        exchange.close(kz.user(kz.coordinator), next(t for t in kz.transfers() if t.direction == "out"))
+        db.session.commit()
+    assert kz.deliver() == (1, 0)
+    assert "stopped" not in _cli(kg, "outbox").output

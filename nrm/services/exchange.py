@@ -7,8 +7,9 @@ record of the sender's public key, whose fingerprint was checked out of band.
 
 Our own key pair (one signing key, one encryption key, P-256) lives beside the other keys, in
 ``instance/keys/exchange/`` as JWK files of mode 0600 — never in the database. ``rotate_keys`` adds a
-new pair: the newest signs, every encryption key still on disk can open what partners send, until it
-is retired (``retire_key``).
+new pair: every encryption key still on disk opens what partners send, and the old signing key goes
+on signing (partners know it) until it is retired (``retire_key``), once partners have recorded the
+new keys; from then the new one signs.
 
 Message types: ``referral`` (a referral to the partner, sealed at sending) and ``status``
 (acknowledged, accepted, declined with a reason, closed, consent withdrawn — which asks the partner to
@@ -136,10 +137,12 @@ def _our_keys(use: str) -> list[ECKey]:
 
 
 def signing_key() -> ECKey:
+    """The oldest signing key still in use: after ``rotate_keys`` we go on signing with the key the
+    partners know, until it is retired — by then they have recorded the new one."""
     keys = _our_keys("sig")
     if not keys:
         raise NotAllowed("no_exchange_keys")
-    return keys[0]
+    return keys[-1]
 
 
 def decryption_key(kid: str | None) -> ECKey | None:
@@ -160,7 +163,7 @@ def rotate_keys() -> dict[str, str]:
 
 
 def retire_key(kid: str) -> Path:
-    """Move one of our old keys out of use (into keys/exchange/retired/); never the newest pair."""
+    """Move one of our old keys out of use (into keys/exchange/retired/); never the newest of a use."""
     directory = key_dir()
     newest = {use: (_our_keys(use) or [None])[0] for use in ("sig", "enc")}
     for path in directory.glob("*.jwk"):
