@@ -115,6 +115,7 @@ def _configure(app: Flask, test_config: dict | None) -> None:
                                                   from_environment=bool(cfg.get("MASTER_KEYS")))
     app.extensions["nrm_audit_key"] = keys.load_audit_key(cfg, key_dir)
     app.extensions["nrm_index_key"] = keys.load_index_key(cfg, key_dir)
+    keys.check_exchange_keys(key_dir)
     app.extensions["nrm_key_dir"] = key_dir
     app.extensions["nrm_catalogue"] = _load_catalogue(cfg.get("SOP_PATH"))
 

@@ -96,3 +96,26 @@ def test_sqlite_runs_with_foreign_keys_wal_and_secure_delete(app):
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(text("PRAGMA secure_delete")).scalar() == 1
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ("{not json", "not one of our private P-256 keys"),
+    ('{"kty": "oct", "k": "AAAA"}', "not one of our private P-256 keys"),
+    (None, "chmod 600"),
+])
+def test_a_damaged_exchange_key_refuses_to_start_and_says_what_to_do(tmp_path, content, message):
+    from nrm.services.exchange import create_key_pair
+
+    config = base_config(tmp_path)
+    directory = tmp_path / "keys" / "exchange"
+    config["KEY_DIR"] = str(tmp_path / "keys")
+    create_key_pair(directory)
+    create_app(config)                                   # a sound pair starts
+    target = next(directory.glob("*-sig.jwk"))
+    if content is None:
+        os.chmod(target, 0o644)
+    else:
+        target.write_text(content)
+    with pytest.raises(StartupError, match=message) as problem:
+        create_app(config)
+    assert str(target) in str(problem.value)

@@ -67,6 +67,33 @@ def _read_key_file(path: Path) -> str:
     return path.read_text(encoding="ascii").strip()
 
 
+def check_exchange_keys(key_dir: Path) -> None:
+    """Our exchange keys (docs/exchange.md), if there are any: each file a private P-256 JWK of its
+    use, mode 0600 — else no start, with what to do. (No exchange keys at all is allowed: the
+    exchange is then off until ``init`` or ``exchange keys create`` makes them.)"""
+    import json
+
+    from joserfc.errors import JoseError
+    from joserfc.jwk import ECKey
+
+    directory = key_dir / "exchange"
+    for path in sorted(directory.glob("*.jwk")) if directory.is_dir() else ():
+        text = _read_key_file(path)
+        try:
+            data = json.loads(text)
+            key = ECKey.import_key(data)
+            good = (key.is_private and data.get("crv") == "P-256" and data.get("use") in ("sig", "enc")
+                    and path.name.endswith(f"-{data['use']}.jwk") and data.get("kid") == key.thumbprint())
+        except (ValueError, TypeError, KeyError, AttributeError, JoseError):
+            good = False
+        if not good:
+            raise StartupError(
+                f"The exchange key file {path} is not one of our private P-256 keys. Restore it from the "
+                "key backup, or move it away and run `flask --app nrm exchange keys rotate` and give the "
+                "partner NRMs the new public keys."
+            )
+
+
 def check_secret_key(value) -> None:
     if not value:
         raise StartupError(
