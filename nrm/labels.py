@@ -596,6 +596,8 @@ EXCHANGE_RULE_LABELS = {
     "reason_needed": _l("Choose a reason."),
     "not_sent": _l("This referral was not sent."),
     "not_accepted": _l("Only an accepted referral can be closed."),
+    "package_invalid": _l("This referral does not fit the exchange format (a value is too long or not in "
+                          "the standard's lists): nothing was sent. The operator's log names the field."),
     "no_exchange_keys": _l("Our exchange keys are missing: the operator creates them "
                            "(flask exchange keys create)."),
 }

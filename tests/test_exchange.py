@@ -518,3 +518,125 @@ def test_the_operator_records_partners_and_rotates_our_keys_on_the_command_line(
         db.session.commit()
     assert kz.deliver() == (1, 0)
     assert "stopped" not in _cli(kg, "outbox").output
+
+
+def _sealed_by(kg: Instance, body: dict) -> str:
+    """A package kg signs and seals to its partner, whatever its content."""
+    from nrm.models import Organisation
+
+    with kg.ctx():
+        return exchange.seal(db.session.get(Organisation, kg.partner_id), body)
+
+
+def _referral_body(kg: Instance, **changes) -> dict:
+    """What kg's outbox holds for its first referral, decrypted (as the partner reads it)."""
+    with kg.ctx():
+        transfer = next(t for t in kg.transfers() if t.direction == "out")
+        referral = json.loads(json.dumps(exchange._content(transfer)["referral"]))
+        from nrm.clock import now
+
+        at = now()
+    body = {"nrmx": "1.0", "type": "referral", "message_id": "c" * 32, "exchange_id": "KG-NRM-MLSSM:" + "d" * 22,
+            "from": "KG-NRM-MLSSM", "to": "KZ-NRM", "sent_at": exchange._iso(at),
+            "valid_until": exchange._iso(at + timedelta(days=1)), "referral": referral}
+    for path, value in changes.items():
+        target = body
+        *parents, last = path.split("__")
+        for key in parents:
+            target = target[int(key)] if key.isdigit() else target[key]
+        target[last] = value
+    return body
+
+
+@pytest.mark.parametrize(("path", "value", "named"), [
+    ("referral__person__prs_Gender", "Female", "referral.person.prs_Gender"),
+    ("referral__exploitation__0__vic_TypeOfExploitation", "Multiple", "referral.exploitation.0.vic_TypeOfExploitation"),
+    ("referral__exploitation__0__country", "Central Asia", "referral.exploitation.0.country"),
+    ("referral__person__birth_date", "1 May 1994", "referral.person.birth_date"),
+    ("referral__person__family_name", "x" * 101, "referral.person.family_name"),
+    ("referral__consent__method", "nodded", "referral.consent.method"),
+    ("referral__vic_TraffickingStatus", None, "referral.vic_TraffickingStatus"),
+])
+def test_a_referral_outside_the_format_is_refused_naming_the_field_and_nothing_is_stored(pair, path, value, named):
+    kg, kz = pair
+    start(kg, screen(kg.app, kg.officer.id, citizenship_country="KZ"))
+    answer = _post(kz.app.test_client(), _sealed_by(kg, _referral_body(kg, **{path: value})))
+    assert answer.status_code == 422 and answer.json["type"].endswith("exchange-malformed")
+    assert answer.json["detail"].startswith(named), answer.json["detail"]
+    assert _stored(kz) == (0, 0)
+
+
+def test_what_a_later_version_adds_is_read_past_and_not_kept(pair):
+    kg, kz = pair
+    start(kg, screen(kg.app, kg.officer.id, citizenship_country="KZ"))
+    body = _referral_body(kg, nrmx="1.3", referral__person__favourite_colour="green")
+    body["referral"]["case_notes"] = "a field of version 1.3"
+    assert _post(kz.app.test_client(), _sealed_by(kg, body)).status_code == 200
+    with kz.ctx():
+        kept = json.dumps(exchange._content(only_transfer(kz)))
+    assert "favourite_colour" not in kept and "case_notes" not in kept and "ForcedLabour" in kept
+    answer = _post(kz.app.test_client(), _sealed_by(kg, {**_referral_body(kg), "nrmx": "2.0",
+                                                         "message_id": "e" * 32}))
+    assert answer.json["type"].endswith("exchange-unsupported_version")
+
+
+def test_every_message_we_send_validates_against_the_schemas_the_api_document_publishes(pair):
+    """A partner validates with the JSON Schemas in /api/v1/openapi.json: what we send passes them."""
+    import jsonschema_rs
+
+    kg, kz = pair
+    components = kg.app.test_client().get("/api/v1/openapi.json").get_json()["components"]["schemas"]
+
+    def validator(name):
+        return jsonschema_rs.Draft202012Validator(
+            {"$ref": f"#/$defs/{name}", "$defs": json.loads(json.dumps(components).replace(
+                "#/components/schemas/", "#/$defs/"))})
+
+    start(kg, screen(kg.app, kg.officer.id, citizenship_country="KZ"))
+    assert kg.deliver() == (1, 0)
+    with kz.ctx():
+        exchange.decline(kz.user(kz.coordinator), only_transfer(kz), "insufficient_information", "no address")
+        db.session.commit()
+    assert kz.deliver() == (2, 0)                    # acknowledged, then declined
+    seen = []
+    for sender, receiver in ((kg, kz), (kz, kg)):
+        with sender.ctx():
+            packages = db.session.scalars(db.select(ExchangeMessage).where(ExchangeMessage.direction == "out"))
+            packages = [(m.package, m.receipt) for m in packages]
+        with receiver.ctx():
+            for package, receipt in packages:
+                key = exchange.decryption_key(exchange._header(package.split(".")[0])["kid"])
+                inner = jwe.decrypt_compact(package, key, algorithms=["ECDH-ES+A256KW", "A256GCM"])
+                body = json.loads(b64decode(inner.plaintext.decode().split(".")[1]))
+                name = {"referral": "ExchangeReferralMessage", "status": "ExchangeStatusMessage"}[body["type"]]
+                validator(name).validate(body)
+                validator("ExchangeReceipt").validate(json.loads(b64decode(receipt.split(".")[1])))
+                seen.append(body["type"])
+    assert sorted(seen) == ["referral", "status", "status"]
+    broken = {**body, "status": {"code": "maybe"}}
+    assert not validator("ExchangeStatusMessage").is_valid(broken)
+
+
+def test_any_one_changed_character_anywhere_in_a_package_is_refused_and_leaves_nothing(pair):
+    """Property: whichever character of the package is changed, and to whatever, it is refused —
+    never taken, never a 500 — and nothing is stored."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    kg, kz = pair
+    start(kg, screen(kg.app, kg.officer.id, citizenship_country="KZ"))
+    package = _package(kg)
+    inbox = kz.app.test_client()
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_."
+
+    @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(st.integers(0, len(package) - 1), st.sampled_from(alphabet))
+    def changed(position, character):
+        if package[position] == character:
+            return
+        answer = _post(inbox, package[:position] + character + package[position + 1:])
+        assert answer.status_code == 422, (position, answer.status_code)
+        assert answer.json["type"].rsplit("/", 1)[-1].startswith("exchange-")
+
+    changed()
+    assert _stored(kz) == (0, 0)

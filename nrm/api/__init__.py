@@ -31,5 +31,6 @@ def init_app(app) -> None:
         api.spec.components.security_scheme("bearerAuth", {
             "type": "http", "scheme": "bearer",
             "description": "nrm_… token of an API client (flask --app nrm api-clients add)"})
+    exchange.document_formats(api.spec)
     api.register_blueprint(views.bp)
     csrf.exempt(views.bp)     # no cookie is ever accepted here: a bearer token (or X-Road) or nothing

@@ -12,14 +12,32 @@ from nrm.security import audit
 from nrm.services import exchange
 
 _JOSE = "application/jose"
+# the parts first, so that each is published under its own Exchange… name
+_FORMATS = {"ExchangePerson": "PersonSchema", "ExchangeExploitation": "ExploitationSchema",
+            "ExchangeConsent": "ConsentSchema", "ExchangeAgreement": "AgreementSchema",
+            "ExchangeReferral": "ReferralSchema", "ExchangeStatus": "StatusSchema",
+            "ExchangeReferralMessage": "ReferralMessageSchema",
+            "ExchangeStatusMessage": "StatusMessageSchema", "ExchangeReceipt": "ReceiptSchema"}
+
+
+def document_formats(spec) -> None:
+    """The messages inside a package, published in the OpenAPI document (components/schemas) so that
+    a partner validates what it sends against the very schemas our inbox reads with."""
+    from nrm.services import exchange_format
+
+    for name, schema in _FORMATS.items():
+        if name not in spec.components.schemas:
+            spec.components.schema(name, schema=getattr(exchange_format, schema))
 _PROBLEM = {"content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
 
 
 @bp.route("/exchange/inbox", methods=["POST"])
 @bp.doc(security=[], requestBody={
-    "required": True, "description": "A package: a JWS nested in a JWE, compact serialisation.",
+    "required": True, "description": "A package: a JWS nested in a JWE, compact serialisation. Its "
+    "content is an ExchangeReferralMessage or an ExchangeStatusMessage (components/schemas).",
     "content": {_JOSE: {"schema": {"type": "string"}}}},
-    responses={"200": {"description": "Taken (or taken before): our signed receipt, a JWS.",
+    responses={"200": {"description": "Taken (or taken before): our signed receipt, a JWS whose payload "
+                                      "is an ExchangeReceipt (components/schemas).",
                        "content": {_JOSE: {"schema": {"type": "string"}}}},
                "413": {"description": "Too large.", **_PROBLEM},
                "415": {"description": "Not application/jose.", **_PROBLEM},
