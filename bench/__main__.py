@@ -8,13 +8,14 @@ import platform
 import re
 from datetime import UTC, datetime
 
-from bench import pages, stats, vault, web
+from bench import exchange, pages, stats, vault, web
 from bench.common import ROOT, Result, markdown
 
-SECTIONS = {"vault": vault.run, "web": web.run, "pages": pages.run, "stats": stats.run}
+SECTIONS = {"vault": vault.run, "web": web.run, "pages": pages.run, "stats": stats.run,
+            "exchange": exchange.run}
 # which section of the command writes the rows of each table section
 ROW_SECTIONS = {"vault": "vault", "accounts": "vault", "start-up": "vault", "web": "web", "pages": "pages",
-                "statistics": "stats"}
+                "statistics": "stats", "exchange": "exchange"}
 OUTPUT = ROOT / "docs" / "performance.md"
 
 
