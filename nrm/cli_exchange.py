@@ -256,6 +256,8 @@ def write(message_id, path):
         exchange.write_file(message, path)
     except FileExistsError:
         _fail(f"{path} exists; choose a new file")
+    except exchange.NotAllowed:
+        _fail("the person withdrew consent before this package was delivered: it is not sent")
     db.session.commit()
     click.echo(f"package written to {path}; its receipt comes back with `exchange receipt`")
 

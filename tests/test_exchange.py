@@ -640,3 +640,182 @@ def test_any_one_changed_character_anywhere_in_a_package_is_refused_and_leaves_n
 
     changed()
     assert _stored(kz) == (0, 0)
+
+
+# ------------------------------------------------------------------ what a security review found
+
+def test_consent_withdrawn_erases_what_came_in_whatever_its_state_and_no_copy_remains(pair):
+    kg, kz = pair
+    for _ in range(2):
+        start(kg, screen(kg.app, kg.officer.id, citizenship_country="KZ"))
+    assert kg.deliver() == (2, 0)
+    with kz.ctx():
+        first, second = [t for t in kz.transfers() if t.direction == "in"]
+        exchange.accept(kz.user(kz.coordinator), first)
+        exchange.close(kz.user(kz.coordinator), first)
+        exchange.decline(kz.user(kz.coordinator), second, "not_our_national", "")
+        db.session.commit()
+        # declined: the identity is not kept; and the packages themselves were never kept
+        assert "Testovamkhanova" not in json.dumps(exchange._content(second))
+        assert all(p.startswith("sha256:") for p in db.session.scalars(
+            db.select(ExchangeMessage.package).where(ExchangeMessage.direction == "in")))
+        person_id = first.person_id
+    with kg.ctx():
+        for transfer in kg.transfers():
+            exchange.withdraw_consent(kg.user(kg.coordinator), transfer)
+        db.session.commit()
+    kz.deliver()
+    assert kg.deliver() == (2, 0)
+    with kz.ctx():
+        assert {t.state for t in kz.transfers()} == {"erased"}
+        assert all(t.is_erased for t in kz.transfers())
+        assert db.session.get(Person, person_id).is_erased
+
+
+def test_erasing_the_person_made_from_a_referral_shreds_the_referral_too(pair):
+    from nrm.services import people
+
+    kg, kz = pair
+    start(kg, screen(kg.app, kg.officer.id, citizenship_country="KZ"))
+    kg.deliver()
+    with kz.ctx():
+        incoming = only_transfer(kz)
+        exchange.accept(kz.user(kz.coordinator), incoming)
+        people.erase_person(None, db.session.get(Person, incoming.person_id), "court_order")
+        db.session.commit()
+        assert only_transfer(kz).is_erased and exchange.summary(only_transfer(kz)) == {}
+
+
+def test_withdrawing_consent_before_delivery_stops_the_referral(pair, tmp_path):
+    from nrm.models import Organisation
+
+    kg, kz = pair
+    with kg.ctx():
+        db.session.get(Organisation, kg.partner_id).exchange_url = "http://127.0.0.1:9/unreachable"
+        db.session.commit()
+    start(kg, screen(kg.app, kg.officer.id, citizenship_country="KZ"))
+    assert kg.deliver() == (0, 1)
+    with kg.ctx():
+        exchange.withdraw_consent(kg.user(kg.coordinator), only_transfer(kg))
+        db.session.get(Organisation, kg.partner_id).exchange_url = kz.inbox
+        db.session.commit()
+        message_id = db.session.scalars(db.select(ExchangeMessage.id)).one()   # no status: they never had it
+    kg.clock.advance(hours=7)
+    assert kg.deliver() == (0, 0)
+    written = kg.app.test_cli_runner().invoke(args=["exchange", "write", message_id, str(tmp_path / "p.jwe")])
+    assert written.exit_code != 0 and "withdrew consent" in written.output
+    assert _stored(kz) == (0, 0)
+
+
+def _hostile(answer):
+    """A partner's inbox that answers ``answer(environ)`` = (status, headers, body), on loopback."""
+    def app(environ, start_response):
+        status, headers, body = answer(environ)
+        start_response(status, headers)
+        return [body]
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_port}/inbox"
+
+
+@pytest.mark.parametrize("answer", [
+    ("503 Service Unavailable", [("Content-Type", "application/json")], b"null"),
+    ("400 Bad Request", [("Content-Type", "application/json")], b"[" * 5000),
+    ("200 OK", [("Content-Type", "application/jose")], b"W" * 6000 + b".e30.e30"),
+    ("302 Found", [("Location", "REDIRECT")], b""),
+])
+def test_a_hostile_partner_answer_fails_that_package_only_and_no_redirect_is_followed(pair, answer):
+    from nrm.models import Organisation
+
+    kg, kz = pair
+    hits = []
+    target, target_url = _hostile(lambda environ: (hits.append(environ["PATH_INFO"]) or
+                                                   ("200 OK", [], b"")))
+    status, headers, body = answer
+    headers = [(k, v.replace("REDIRECT", target_url)) for k, v in headers]
+    hostile, hostile_url = _hostile(lambda environ: (status, headers, body))
+    try:
+        with kg.ctx():
+            other = exchange.add_partner(
+                None, code="uz-nrm", name={"en": "NRM of UZ", "ru": "НМП UZ", "ky": "УКБМ UZ"}, country="UZ",
+                exchange_id="UZ-NRM", url=hostile_url, checked="test",
+                keys={u: (k, k["kid"]) for u, k in ((k["use"], k) for k in _fresh_partner_keys())})
+            db.session.commit()
+            hostile_id = other.id
+        start(kg, screen(kg.app, kg.officer.id, citizenship_country="KZ"))
+        with kg.ctx():
+            from nrm.models import Screening
+
+            sid = screen(kg.app, kg.officer.id, citizenship_country="UZ")
+            exchange.start_transfer(kg.user(kg.coordinator), db.session.get(Screening, sid),
+                                    db.session.get(Organisation, hostile_id), CONSENT)
+            db.session.commit()
+        assert kg.deliver() == (1, 1)            # the honest partner got its package all the same
+        assert hits == []
+    finally:
+        hostile.shutdown()
+        target.shutdown()
+
+
+def _fresh_partner_keys():
+    keys = []
+    for use in ("sig", "enc"):
+        key = ECKey.generate_key("P-256", private=True)
+        keys.append({**key.as_dict(private=False), "kid": key.thumbprint(), "use": use})
+    return keys
+
+
+@pytest.mark.parametrize("segment", ["[" * 5000, '{"a":' * 3000 + "1" + "}" * 3000])
+def test_a_deeply_nested_header_is_refused_not_failed(pair, segment):
+    from nrm.security.keys import b64encode
+
+    _kg, kz = pair
+    answer = _post(kz.app.test_client(), ".".join([b64encode(segment.encode()), "a", "b", "c", "d"]))
+    assert answer.status_code == 422
+    assert _stored(kz) == (0, 0)
+
+
+def test_a_receipt_signed_by_a_retired_key_is_not_taken(pair):
+    kg, kz = pair
+    start(kg, screen(kg.app, kg.officer.id, citizenship_country="KZ"))
+    with kg.ctx():
+        kid = kz.public_keys()["sig"]["kid"]
+        exchange.retire_partner_key(None, kid)
+        db.session.commit()
+    assert kg.deliver() == (0, 1)
+
+
+def test_a_validity_longer_than_allowed_is_refused(pair):
+    kg, kz = pair
+    start(kg, screen(kg.app, kg.officer.id, citizenship_country="KZ"))
+    body = _referral_body(kg, valid_until="9999-12-31T00:00:00Z")
+    answer = _post(kz.app.test_client(), _sealed_by(kg, body))
+    assert answer.status_code == 422 and answer.json["type"].endswith("exchange-expired")
+    old = _referral_body(kg, sent_at="2001-01-01T00:00:00Z")
+    assert _post(kz.app.test_client(), _sealed_by(kg, old)).json["type"].endswith("exchange-expired")
+    assert _stored(kz) == (0, 0)
+
+
+def test_the_same_package_posted_at_once_from_eight_threads_is_taken_once(pair):
+    import urllib.request
+    from concurrent.futures import ThreadPoolExecutor
+
+    kg, kz = pair
+    start(kg, screen(kg.app, kg.officer.id, citizenship_country="KZ"))
+    package = _package(kg).encode()
+
+    def post(_):
+        request = urllib.request.Request(kz.inbox, data=package, method="POST",  # noqa: S310 - loopback
+                                         headers={"Content-Type": "application/jose"})
+        try:
+            with urllib.request.urlopen(request, timeout=20) as answer:  # noqa: S310 - loopback
+                return answer.status, answer.read()
+        except urllib.error.HTTPError as error:
+            return error.code, b""
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(post, range(8)))
+    assert {status for status, _ in answers} == {200}, answers
+    assert len({receipt for _, receipt in answers}) == 1
+    assert _stored(kz) == (1, 1)

@@ -4,6 +4,7 @@ the key whose fingerprint we verified with the partner out of band. A package re
 with a problem document naming the reason; nothing of it is stored."""
 
 from flask import Response, request
+from sqlalchemy.exc import IntegrityError
 
 from nrm.api.problems import problem
 from nrm.api.views import bp
@@ -50,16 +51,23 @@ def exchange_inbox():
     if (request.content_length or 0) > exchange.MAX_PACKAGE:
         return problem(413)
     token = request.get_data(cache=False, as_text=True)
-    try:
-        receipt, _result = exchange.receive(token)
-    except exchange.Refused as refusal:
-        db.session.rollback()
-        status = 413 if refusal.code == "too_large" else 422
-        audit.record("exchange.refused", object_type="exchange_package", object_id=refusal.code,
-                     outcome="refused")
-        db.session.commit()
-        return problem(status, detail=refusal.detail or None, kind=f"exchange-{refusal.code}")
-    db.session.commit()
+    for attempt in (1, 2):
+        try:
+            receipt, _result = exchange.receive(token)
+            db.session.commit()
+            break
+        except exchange.Refused as refusal:
+            db.session.rollback()
+            status = 413 if refusal.code == "too_large" else 422
+            audit.record("exchange.refused", object_type="exchange_package", object_id=refusal.code,
+                         outcome="refused")
+            db.session.commit()
+            return problem(status, detail=refusal.detail or None, kind=f"exchange-{refusal.code}")
+        except IntegrityError:
+            # the same package, sent twice at once, was taken by the other request: answer its receipt
+            db.session.rollback()
+            if attempt == 2:
+                raise
     return Response(receipt, status=200, mimetype=_JOSE)
 
 

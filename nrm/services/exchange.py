@@ -22,6 +22,7 @@ validity, or does not follow the format is refused with a reason (``Refused.code
 stored.
 """
 
+import hashlib
 import json
 import os
 import re
@@ -57,7 +58,10 @@ ENC = "A256GCM"
 CURVE = "P-256"
 MAX_PACKAGE = 256 * 1024
 CLOCK_SKEW = timedelta(minutes=5)
+MAX_VALIDITY = timedelta(days=30)      # the longest validity we accept from a partner (we give 14 days)
 HOLD_WITHDRAW_REASONS = ("non_refoulement", "person_wish")
+IDENTITY_FIELDS = ("given_name", "family_name", "patronymic", "birth_date", "document_number",
+                   "document_country")
 # what a transfer's state becomes when the partner's status message arrives
 OUT_STATES = {"acknowledged": "acknowledged", "accepted": "accepted", "declined": "declined",
               "closed": "closed"}
@@ -153,8 +157,9 @@ def decryption_key(kid: str | None) -> ECKey | None:
 
 
 def public_keys() -> dict:
-    """Our public keys as a JWK Set: the signing key, then every encryption key (newest first)."""
-    keys = _our_keys("sig")[:1] + _our_keys("enc")
+    """Our public keys as a JWK Set: every signing key in use (after a rotation, the one that signs
+    until it is retired and the one that will), then every encryption key, newest first."""
+    keys = _our_keys("sig") + _our_keys("enc")
     return {"keys": [{**k.as_dict(private=False), "kid": k.kid, "use": k.get("use"), "alg": k.get("alg")}
                      for k in keys]}
 
@@ -324,11 +329,14 @@ def seal(partner: Organisation, body: dict) -> str:
 
 
 def _header(segment: str) -> dict:
+    """A JOSE protected header: a small, flat JSON object, or {} (which every caller refuses)."""
     from nrm.security.keys import b64decode
 
+    if len(segment) > 4096:
+        return {}
     try:
         header = json.loads(b64decode(segment))
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RecursionError):
         return {}
     return header if isinstance(header, dict) else {}
 
@@ -371,7 +379,7 @@ def open_package(token: str) -> tuple[Organisation, dict]:
         raise Refused("bad_signature", "the signature does not verify with the sender's key") from None
     try:
         body = json.loads(payload)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise Refused("malformed", "the content is not JSON") from None
     partner = sender.organisation
     return partner, _check_body(body, partner)
@@ -393,6 +401,8 @@ def _check_body(body, partner: Organisation) -> dict:
         raise Refused("expired", "the package is past its validity; ask the sender for a new one")
     if sent_at > at + CLOCK_SKEW:
         raise Refused("not_yet_valid", "the package was sent in the future: check the clocks")
+    if valid_until - sent_at > MAX_VALIDITY or sent_at < at - MAX_VALIDITY:
+        raise Refused("expired", f"a package is valid for at most {MAX_VALIDITY.days} days after it is sent")
     try:
         return exchange_format.check(body)
     except ValueError as fault:
@@ -416,8 +426,8 @@ def check_receipt(partner: Organisation, text: str, message_id: str) -> dict:
     kid = _header(parts[0]).get("kid")
     record = db.session.scalar(db.select(PartnerKey).where(
         PartnerKey.kid == str(kid or ""), PartnerKey.use == "sig", PartnerKey.organisation_id == partner.id))
-    if record is None:
-        raise DeliveryFailed("the receipt is signed by a key we have not recorded")
+    if record is None or (record.retired_at is not None and record.retired_at <= now()) or not partner.active:
+        raise DeliveryFailed("the receipt is signed by a key we have not recorded, or one retired")
     try:
         receipt = json.loads(jws.deserialize_compact(text.strip(), ECKey.import_key(json.loads(record.jwk)),
                                                      algorithms=[SIG_ALG]).payload)
@@ -612,7 +622,13 @@ def withdraw_consent(actor, transfer: Transfer) -> None:
     """The person withdrew consent: tell the partner, who is asked to erase what it received."""
     if transfer.direction != "out" or transfer.state in ("held", "withdrawn"):
         raise NotAllowed("not_sent")
-    _queue(transfer, "status", {"code": "consent_withdrawn"})
+    pending = list(db.session.scalars(db.select(ExchangeMessage).where(
+        ExchangeMessage.transfer_id == transfer.id, ExchangeMessage.direction == "out",
+        ExchangeMessage.delivered_at.is_(None))))
+    for message in pending:                      # never delivered: it is not sent any more
+        message.next_attempt_at, message.last_error = None, "consent withdrawn: not sent"
+    if not any(m.kind == "referral" for m in pending):
+        _queue(transfer, "status", {"code": "consent_withdrawn"})   # the partner has it: erase it
     transfer.state, transfer.reason, transfer.updated_at = "withdrawn", "consent_withdrawn", now()
     audit.record("exchange.consent_withdrawn", object_type="transfer", object_id=transfer.id, actor=actor)
 
@@ -634,8 +650,10 @@ def receive(token: str) -> tuple[str, str]:
         transfer, result = _incoming_status(partner, body)
     receipt = sign_receipt(partner, body, result)
     kind = body["status"]["code"] if body["type"] == "status" else body["type"]
+    # not the package itself: our key opens it, so keeping it would outlive every erasure
+    digest = "sha256:" + hashlib.sha256(token.strip().encode("ascii", "replace")).hexdigest()
     db.session.add(ExchangeMessage(id=body["message_id"], direction="in", kind=kind,
-                                   transfer_id=transfer.id, partner_id=partner.id, package=token.strip(),
+                                   transfer_id=transfer.id, partner_id=partner.id, package=digest,
                                    created_at=now(), delivered_at=now(), receipt=receipt))
     audit.record("exchange.receive", object_type="transfer", object_id=transfer.id)
     return receipt, result
@@ -688,10 +706,10 @@ def _incoming_status(partner: Organisation, body: dict) -> tuple[Transfer, str]:
     states = OUT_STATES if transfer.direction == "out" else IN_STATES
     if code not in states:
         raise Refused("status_not_expected", f"{code} is not a status the sender of this referral may send")
-    if transfer.state in FINAL_STATES and transfer.state != states[code]:
-        return transfer, "stored"           # a late message about a closed referral changes nothing
     if code == "consent_withdrawn":
-        _erase_incoming(transfer)
+        _erase_incoming(transfer)           # whatever its state: declined, closed, accepted or held
+    elif transfer.state in FINAL_STATES:
+        return transfer, "stored"           # a late message about a closed referral changes nothing
     else:
         transfer.state = states[code]
         if code == "declined":
@@ -747,6 +765,10 @@ def accept(actor, transfer: Transfer) -> None:
         fields["birth_date"] = date.fromisoformat(person["birth_date"])
     record = people.create_person(actor, actor.organisation_id, **fields)
     transfer.person_id = record.id
+    content, own_key = _content(transfer), transfer.data_key
+    transfer.data_key = record.data_key          # from now on the person's erasure shreds it too
+    _set_content(transfer, content)
+    vault.destroy(own_key, "superseded")
     _decide(actor, transfer, "accepted", {"code": "accepted"})
 
 
@@ -757,6 +779,11 @@ def decline(actor, transfer: Transfer, reason: str, note: str) -> None:
         raise NotAllowed("reason_needed")
     acknowledge(actor, transfer)
     _note(transfer, actor, "decline", (note or "").strip())
+    content = _content(transfer)                 # declined: what identifies the person is not kept
+    for field in IDENTITY_FIELDS:
+        content["referral"]["person"].pop(field, None)
+    content["matches"] = []
+    _set_content(transfer, content)
     transfer.reason = reason
     _decide(actor, transfer, "declined", {"code": "declined", "reason": reason})
 
@@ -775,20 +802,31 @@ def _decide(actor, transfer: Transfer, state: str, status: dict) -> None:
 
 # ------------------------------------------------------------------ delivery
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A partner's inbox answers; it does not send us elsewhere (no redirect is followed)."""
+
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
+
+
 def _post(url: str, package: str) -> str:
-    # check_url allows https, or http to this machine: no file: or other scheme reaches urlopen
+    # check_url allows https, or http to this machine: no file: or other scheme reaches the opener
     request = urllib.request.Request(check_url(url), data=package.encode("ascii"), method="POST",  # noqa: S310
                                      headers={"Content-Type": "application/jose",
                                               "Accept": "application/jose, application/problem+json"})
     timeout = current_app.config["EXCHANGE_TIMEOUT_SECONDS"]
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310
+        with _OPENER.open(request, timeout=timeout) as answer:
             return answer.read(MAX_PACKAGE).decode("utf-8", "replace")
     except urllib.error.HTTPError as error:
         kind = ""
         try:
-            kind = str(json.loads(error.read(4096)).get("type", "")).rsplit("/", 1)[-1]
-        except ValueError:
+            problem = json.loads(error.read(4096))
+            kind = str(problem.get("type", "")).rsplit("/", 1)[-1][:60] if isinstance(problem, dict) else ""
+        except (ValueError, RecursionError):
             pass
         raise DeliveryFailed(f"refused by the partner: HTTP {error.code} {kind}".strip()) from None
     except (urllib.error.URLError, OSError) as error:
@@ -818,7 +856,9 @@ def deliver(message: ExchangeMessage) -> bool:
             raise DeliveryFailed("the partner has no inbox address: send the file by another channel")
         take_receipt(message, _post(partner.exchange_url, message.package))
         return True
-    except DeliveryFailed as failure:
+    except Exception as failure:  # noqa: BLE001 - whatever a partner answers fails this message only
+        if not isinstance(failure, DeliveryFailed):
+            failure = DeliveryFailed(f"the partner's answer could not be read: {type(failure).__name__}")
         message.last_error = str(failure)[:300]
         if expired(message):
             message.next_attempt_at = None          # past its validity: the partner would refuse it
@@ -836,6 +876,13 @@ def due_messages(limit: int = 50) -> list[str]:
         .order_by(ExchangeMessage.next_attempt_at).limit(limit)))
 
 
+def _waits_for_earlier(message: ExchangeMessage) -> bool:
+    return db.session.scalar(db.select(ExchangeMessage.id).where(
+        ExchangeMessage.transfer_id == message.transfer_id, ExchangeMessage.direction == "out",
+        ExchangeMessage.delivered_at.is_(None), ExchangeMessage.next_attempt_at.is_not(None),
+        ExchangeMessage.created_at < message.created_at).limit(1)) is not None
+
+
 def deliver_due(limit: int = 50) -> tuple[int, int]:
     """The outbox: every package due, each in its own transaction. (delivered, failed)."""
     delivered = failed = 0
@@ -843,6 +890,8 @@ def deliver_due(limit: int = 50) -> tuple[int, int]:
         message = db.session.get(ExchangeMessage, message_id)
         if message is None or message.delivered_at is not None:
             continue
+        if _waits_for_earlier(message):
+            continue                             # a status never overtakes its referral
         if deliver(message):
             delivered += 1
             audit.record("exchange.delivered", object_type="transfer", object_id=message.transfer_id)
@@ -855,7 +904,11 @@ def deliver_due(limit: int = 50) -> tuple[int, int]:
 # ------------------------------------------------------------------ files (another channel)
 
 def write_file(message: ExchangeMessage, path: Path) -> None:
-    """A package as a file for a diplomatic pouch or e-mail: the JWE itself, nothing in clear."""
+    """A package as a file for a diplomatic pouch or e-mail: the JWE itself, nothing in clear. Not a
+    referral whose consent was withdrawn before it was delivered."""
+    if message.direction != "out" or message.delivered_at is None and message.next_attempt_at is None \
+            and (message.last_error or "").startswith("consent withdrawn"):
+        raise NotAllowed("consent_withdrawn")
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="ascii") as handle:
         handle.write(message.package + "\n")

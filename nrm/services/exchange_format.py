@@ -184,7 +184,8 @@ def _first_error(errors, path=()) -> str:
 def check(body: dict) -> dict:
     """The message with only the fields this version reads, or ``ValueError`` naming the first fault.
     (The envelope's ``type`` chooses the schema.)"""
-    schema = SCHEMAS.get(body.get("type") if isinstance(body, dict) else None)
+    kind = body.get("type") if isinstance(body, dict) else None
+    schema = SCHEMAS.get(kind) if isinstance(kind, str) else None
     if schema is None:
         raise ValueError("type: must be referral or status")
     try:
