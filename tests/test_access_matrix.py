@@ -286,7 +286,10 @@ def test_the_prosecutor_reaches_no_personal_data_through_any_url(world):
             url = url_for(rule.endpoint, **values)
         response = client.get(url)
         body = response.get_data(as_text=True)
-        for secret in ("Zarylkanbubu", "AN9876543", "ForcedLabour"):
+        # the API document lists the HTCDS code lists (ForcedLabour among them): codes, not a person's
+        secrets_here = ("Zarylkanbubu", "AN9876543") + (("ForcedLabour",) if rule.endpoint != "api-docs.openapi_json"
+                                                         else ())
+        for secret in secrets_here:
             assert secret not in body, (url, secret)
         if response.status_code == 200:
             reachable.add(rule.endpoint)
