@@ -87,7 +87,7 @@ def keys_rotate():
                "retire the old ones (exchange keys retire KID): until then the old key signs")
 
 
-@keys_group.command("retire")
+@keys_group.command("retire", context_settings={"ignore_unknown_options": True})  # a kid may begin with "-"
 @click.argument("kid")
 @with_appcontext
 def keys_retire(kid):
@@ -172,7 +172,7 @@ def partner_key(code, use, jwk_path, fingerprint, checked):
     click.echo(f"{use} key recorded for {partner.code}")
 
 
-@partner_group.command("retire-key")
+@partner_group.command("retire-key", context_settings={"ignore_unknown_options": True})
 @click.argument("kid")
 @with_appcontext
 def partner_retire_key(kid):

@@ -494,6 +494,7 @@ def test_the_operator_records_partners_and_rotates_our_keys_on_the_command_line(
     # the newest key of a use cannot be retired; once the old signing key is, the new one signs, and the
     # partner refuses it until it records it — the outbox retries meanwhile
     assert _cli(kg, "keys", "retire", new["sig"]).exit_code != 0
+    assert "No such key" in _cli(kg, "keys", "retire", "-a-kid-may-begin-with-a-hyphen").output
     assert _cli(kg, "keys", "retire", old["sig"]).exit_code == 0
     with kg.ctx():
         exchange.accept(kg.user(kg.coordinator), db.session.get(Transfer, incoming_id))
