@@ -165,7 +165,7 @@ class TransferForm(FlaskForm):
     consent_scope = SelectField(_l("What the person agreed to send"), validators=[DataRequired()])
     child_agreement_reference = StringField(
         _l("Child protection authority's agreement: number or reference (for a child)"),
-        validators=[Optional(), Length(max=120)])
+        validators=[Optional(), Length(max=100)])        # as the exchange format carries it
     child_agreement_on = DayField(_l("Agreement given on (for a child)"), validators=[Optional()],
                                   not_future=True)
 

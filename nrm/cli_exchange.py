@@ -8,15 +8,13 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
+from nrm.cli import _fail
+
 exchange_cli = click.Group("exchange", help="The exchange with partner NRMs (docs/exchange.md).")
 keys_group = click.Group("keys", help="Our exchange key pair: create, show, rotate, retire.")
 partner_group = click.Group("partner", help="Partner NRMs and their public keys.")
 exchange_cli.add_command(keys_group)
 exchange_cli.add_command(partner_group)
-
-
-def _fail(message: str):
-    raise click.ClickException(message)
 
 
 def _refusal(code: str) -> str:

@@ -591,6 +591,8 @@ EXCHANGE_RULE_LABELS = {
     "not_a_partner": _l("Choose a partner NRM."),
     "partner_keys_missing": _l("The partner's keys are not recorded yet."),
     "screening_not_submitted": _l("No submitted screening has this case reference."),
+    "not_a_victim": _l("Only a presumed or identified victim is referred to a partner NRM: this screening "
+                       "found no indicators, or the person was found not to be a victim."),
     "not_held": _l("This referral is not waiting for a decision any more."),
     "note_needed": _l("Write the assessment."),
     "reason_needed": _l("Choose a reason."),

@@ -368,6 +368,26 @@ def test_without_consent_to_that_body_or_a_childs_agreement_nothing_is_sealed(pa
         assert "family_name" not in content["person"]           # consent without identity
 
 
+def test_a_person_found_not_to_be_a_victim_is_not_referred_abroad(pair):
+    from nrm.models import Identification, Screening
+    from nrm.services.referrals import reference_of
+
+    kg, _kz = pair
+    sid = screen(kg.app, kg.officer.id, citizenship_country="KZ")
+    with kg.ctx():           # the coordinator's decision: not a victim
+        db.session.scalar(db.select(Identification).where(Identification.screening_id == sid)).status = \
+            "NotAVictimOfTrafficking"
+        reference = reference_of(db.session.get(Screening, sid))
+        db.session.commit()
+    page = coordinator_client(kg, kg.coordinator)
+    answer = post_form(page, "/review/exchange/new", {
+        "reference": reference, "partner": str(kg.partner_id), "consent_to_partner": "y",
+        "consent_on": "01.03.2026", "consent_method": "signed_form", "consent_scope": "identity"})
+    assert answer.status_code == 200 and "Only a presumed or identified victim" in answer.get_data(as_text=True)
+    with kg.ctx():
+        assert kg.transfers() == []
+
+
 def test_consent_withdrawn_asks_the_partner_to_erase_and_it_does(pair):
     kg, kz = pair
     transfer_id = start(kg, screen(kg.app, kg.officer.id, citizenship_country="KZ"))
@@ -820,3 +840,12 @@ def test_the_same_package_posted_at_once_from_eight_threads_is_taken_once(pair):
     assert {status for status, _ in answers} == {200}, answers
     assert len({receipt for _, receipt in answers}) == 1
     assert _stored(kz) == (1, 1)
+
+
+@pytest.mark.parametrize("text", ["", "not a receipt", "e30.W10.e30", "e30." + "W" * 40 + ".e30"])
+def test_a_receipt_file_that_is_not_one_is_refused_with_a_message(pair, tmp_path, text):
+    kg, _kz = pair
+    path = tmp_path / "receipt.jws"
+    path.write_text(text)
+    taken = kg.app.test_cli_runner().invoke(args=["exchange", "receipt", str(path)])
+    assert taken.exit_code == 1 and "not for one of our messages" in taken.output, taken.output

@@ -42,7 +42,7 @@ from nrm.clock import local, now
 from nrm.extensions import db
 from nrm.models import ExchangeMessage, Identification, Organisation, PartnerKey, Screening, Transfer, User
 from nrm.security import audit, vault
-from nrm.security.keys import _read_key_file
+from nrm.security.keys import _read_key_file, b64decode
 from nrm.services import exchange_format
 from nrm.services.exchange_format import (
     CONSENT_METHODS,
@@ -330,8 +330,6 @@ def seal(partner: Organisation, body: dict) -> str:
 
 def _header(segment: str) -> dict:
     """A JOSE protected header: a small, flat JSON object, or {} (which every caller refuses)."""
-    from nrm.security.keys import b64decode
-
     if len(segment) > 4096:
         return {}
     try:
@@ -555,6 +553,11 @@ def start_transfer(actor, screening: Screening, partner: Organisation, consent: 
     partner_key(partner, "enc")
     if screening.status != "submitted" or screening.is_erased:
         raise NotAllowed("screening_not_submitted")
+    status = db.session.scalar(db.select(Identification.status).where(
+        Identification.screening_id == screening.id))
+    result = screening.officer_result or screening.result
+    if result == "no_indicators" or status == "NotAVictimOfTrafficking":
+        raise NotAllowed("not_a_victim")        # the exchange refers presumed and identified victims only
     if not consent.get("to_partner"):
         raise NotAllowed("consent_needed")
     if consent.get("method") not in CONSENT_METHODS or consent.get("scope") not in CONSENT_SCOPES:
@@ -919,22 +922,17 @@ def take_receipt_file(text: str) -> ExchangeMessage:
     """A receipt that came back by another channel, for one of our messages."""
     parts = (text or "").strip().split(".")
     try:
-        claimed = json.loads(_b64(parts[1])) if len(parts) == 3 else {}
-    except ValueError:
+        claimed = json.loads(b64decode(parts[1])) if len(parts) == 3 else {}
+    except (ValueError, RecursionError):
         claimed = {}
-    message = db.session.get(ExchangeMessage, str(claimed.get("message_id", "")))
+    claimed = claimed if isinstance(claimed, dict) else {}
+    message = db.session.get(ExchangeMessage, str(claimed.get("message_id", ""))[:64])
     if message is None or message.direction != "out":
         raise DeliveryFailed("the receipt is not for one of our messages")
     if message.delivered_at is None:
         take_receipt(message, text)
         audit.record("exchange.delivered", object_type="transfer", object_id=message.transfer_id)
     return message
-
-
-def _b64(segment: str) -> bytes:
-    from nrm.security.keys import b64decode
-
-    return b64decode(segment)
 
 
 # ------------------------------------------------------------------ reading
